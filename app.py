@@ -1,0 +1,90 @@
+"""The app factory: config, extensions, blueprints, errors and CLI commands.
+
+``flask --app app run`` serves it; the module attribute ``app`` (built on first use) is
+what ``flask --app app`` and ``gunicorn app:app`` load.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from jinja2 import StrictUndefined
+
+import models  # noqa: F401  (registers every table with the metadata)
+from config import finalise_config, load_config
+from extensions import csrf, db, limiter, login_manager, migrate, socketio
+from services import effects
+from services.transactions import install_sqlite_hooks
+
+BASE_DIR = Path(__file__).resolve().parent
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the app from the environment, with ``overrides`` on top (tests use these)."""
+    config = load_config()
+    config.update(overrides or {})
+    finalise_config(config)
+
+    app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.jinja_env.undefined = StrictUndefined
+    app.json.sort_keys = False
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from blueprints.templating import register_template_helpers
+    from cli import register_commands
+
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            install_sqlite_hooks(db.engine)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    effects.install(db.session)
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def _register_blueprints(app: Flask) -> None:
+    from blueprints import auth, health, pages
+    from blueprints.api import init_api
+    from blueprints.errors import register_error_handlers
+    from blueprints.security import init_security
+
+    register_error_handlers(app)
+    init_security(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    init_api(app)
+
+
+def __getattr__(name: str):
+    """``app.app`` is built on first access, so importing the factory has no side effects."""
+    if name == "app":
+        instance = create_app()
+        globals()["app"] = instance
+        return instance
+    raise AttributeError(name)

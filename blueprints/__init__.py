@@ -1,0 +1,1 @@
+"""Thin HTTP layers: parse, authorise, call one service, render."""

@@ -1,0 +1,65 @@
+"""Connections: request, accept, decline, list (SPEC section 8)."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from blueprints.api.schemas import ConnectionListQuerySchema, ConnectionRequestSchema
+from blueprints.api.serializers import connection_json
+from blueprints.security import api_login_required
+from domain.errors import validation_error
+from extensions import db
+from models import User
+from services import connections
+
+blp = Blueprint(
+    "api_connections", __name__, url_prefix="/api/connections", description="Connections"
+)
+
+
+@blp.route("", methods=["GET"])
+@api_login_required
+@blp.arguments(ConnectionListQuerySchema, location="query")
+def index(query: dict):
+    """The caller's connections, newest first; ``?status=`` filters, ``?cursor=`` pages."""
+    items = connections.list_connections(
+        current_user, status=query.get("status"), limit=query["limit"] + 1,
+        before_id=query.get("cursor"),
+    )  # fmt: skip
+    page = items[: query["limit"]]
+    next_cursor = page[-1].id if len(items) > query["limit"] else None
+    return {"items": [connection_json(c) for c in page], "next_cursor": next_cursor}
+
+
+@blp.route("", methods=["POST"])
+@api_login_required
+@blp.arguments(ConnectionRequestSchema)
+def create(data: dict):
+    """Ask a user (by ``addressee_id``) or a coach (by ``coach_slug``) to connect."""
+    if ("addressee_id" in data) == ("coach_slug" in data):
+        message = "Give addressee_id or coach_slug."
+        raise validation_error({"addressee_id": [message], "coach_slug": [message]})
+    if "addressee_id" in data:
+        addressee = db.session.get(User, data["addressee_id"])
+    else:
+        addressee = db.session.scalar(select(User).where(User.slug == data["coach_slug"]))
+    connection = connections.request_connection(current_user, addressee)
+    return {"connection": connection_json(connection)}, 201
+
+
+@blp.route("/<int:connection_id>/accept", methods=["POST"])
+@api_login_required
+def accept(connection_id: int):
+    """The addressee accepts a pending request."""
+    connection = connections.respond_to_connection(current_user, connection_id, accept=True)
+    return {"connection": connection_json(connection)}
+
+
+@blp.route("/<int:connection_id>/decline", methods=["POST"])
+@api_login_required
+def decline(connection_id: int):
+    """The addressee declines a pending request."""
+    connection = connections.respond_to_connection(current_user, connection_id, accept=False)
+    return {"connection": connection_json(connection)}

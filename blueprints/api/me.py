@@ -1,0 +1,34 @@
+"""GET/PATCH /api/me: the caller's own profile and settings."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from blueprints.api.schemas import ProfileSchema
+from blueprints.api.serializers import user_json
+from blueprints.security import api_login_required
+from domain.origins import normalise_origin
+from services import accounts
+
+blp = Blueprint("api_me", __name__, url_prefix="/api/me", description="Your profile")
+
+
+@blp.route("", methods=["GET"])
+@api_login_required
+def show():
+    """The signed-in user."""
+    return {"user": user_json(current_user)}
+
+
+@blp.route("", methods=["PATCH"])
+@api_login_required
+@blp.arguments(ProfileSchema)
+def update(changes: dict):
+    """Change name, time zone and, for coaches, slug, privacy, currency, VAT and embeds."""
+    if "embed_domains" in changes:
+        changes["embed_domains"] = sorted({normalise_origin(o) for o in changes["embed_domains"]})
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+    user = accounts.update_profile(current_user._get_current_object(), changes)
+    return {"user": user_json(user)}

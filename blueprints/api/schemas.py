@@ -1,0 +1,194 @@
+"""Request schemas (marshmallow): types, ranges and enums; unknown fields are ignored."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_smorest.arguments import ArgumentsMixin
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+
+from domain.currencies import is_valid_currency
+from domain.origins import normalise_origin
+from domain.session_types import FIRM_BOOKING, FORMATS
+from domain.slugs import is_valid_slug
+from domain.timezones import is_valid_timezone
+from domain.visibility import PRIVACY_VALUES
+
+# Bad input is a 400 with the SPEC's error body (webargs' default is 422).
+ArgumentsMixin.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
+
+MAX_MINUTES = 24 * 60
+MAX_AMOUNT = 100_000_000  # minor units
+
+
+class BaseSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _strict_int(low: int, high: int, **kwargs) -> fields.Integer:
+    return fields.Integer(strict=True, validate=validate.Range(low, high), **kwargs)
+
+
+def _timezone(value: str) -> None:
+    if not is_valid_timezone(value):
+        raise ValidationError("Not an IANA time zone such as Europe/Berlin.")
+
+
+class ErrorSchema(BaseSchema):
+    code = fields.String()
+    message = fields.String()
+    details = fields.Dict()
+
+
+class ErrorEnvelopeSchema(BaseSchema):
+    error = fields.Nested(ErrorSchema)
+
+
+# --- accounts ----------------------------------------------------------------------
+
+
+class RegisterSchema(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(required=True, validate=validate.OneOf(("coach", "client")))
+    timezone = fields.String(load_default="UTC", validate=_timezone)
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("Enter your name.")
+
+
+class LoginSchema(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ProfileSchema(BaseSchema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    timezone = fields.String(validate=_timezone)
+    slug = fields.String(validate=validate.Length(max=64))
+    calendar_privacy = fields.String(validate=validate.OneOf(PRIVACY_VALUES))
+    currency = fields.String(validate=validate.Length(equal=3))
+    vat_rate = fields.Decimal(places=None, allow_nan=False)
+    embed_domains = fields.List(
+        fields.String(validate=validate.Length(max=300)), validate=validate.Length(max=20)
+    )
+
+    @validates("slug")
+    def _slug(self, value: str, **_kwargs) -> None:
+        if not is_valid_slug(value):
+            raise ValidationError("Use 3-64 lower-case letters, digits and single hyphens.")
+
+    @validates("currency")
+    def _currency(self, value: str, **_kwargs) -> None:
+        if not is_valid_currency(value):
+            raise ValidationError("Not an ISO 4217 currency code such as EUR.")
+
+    @validates("vat_rate")
+    def _vat_rate(self, value: Decimal, **_kwargs) -> None:
+        if not (Decimal(0) <= value < Decimal(1)) or value.as_tuple().exponent < -4:
+            raise ValidationError("A rate from 0 to below 1 with at most 4 decimals, e.g. 0.19.")
+
+    @validates("embed_domains")
+    def _origins(self, value: list[str], **_kwargs) -> None:
+        errors = {}
+        for index, origin in enumerate(value):
+            try:
+                normalise_origin(origin)
+            except ValueError as exc:
+                errors[index] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+
+# --- connections -------------------------------------------------------------------
+
+
+class ConnectionRequestSchema(BaseSchema):
+    addressee_id = _strict_int(1, 2**31 - 1)
+    coach_slug = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class ConnectionListQuerySchema(BaseSchema):
+    status = fields.String(validate=validate.OneOf(("pending", "accepted", "declined")))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+
+
+# --- session types -----------------------------------------------------------------
+
+
+class DurationSchema(BaseSchema):
+    min = _strict_int(15, MAX_MINUTES)
+    max = _strict_int(15, MAX_MINUTES)
+    default = _strict_int(15, MAX_MINUTES)
+    step = _strict_int(15, 240)
+
+
+class PriceSchema(BaseSchema):
+    amount = _strict_int(0, MAX_AMOUNT)
+    currency = fields.String(validate=validate.Length(equal=3))
+
+
+class RulesSchema(BaseSchema):
+    firm_booking = fields.String(validate=validate.OneOf(FIRM_BOOKING))
+    min_notice_minutes = _strict_int(0, 60 * 24 * 365)
+    max_advance_days = _strict_int(1, 730)
+    buffer_before_minutes = _strict_int(0, 480)
+    buffer_after_minutes = _strict_int(0, 480)
+
+
+class CancellationSchema(BaseSchema):
+    full_refund_hours = _strict_int(0, 24 * 365)
+    partial_refund_hours = _strict_int(0, 24 * 365)
+    partial_refund_percent = _strict_int(0, 100)
+
+
+class NotificationSettingsSchema(BaseSchema):
+    email = fields.Boolean()
+    reminder_offsets_minutes = fields.List(
+        _strict_int(1, 60 * 24 * 14), validate=validate.Length(max=5)
+    )
+
+
+class SessionTypeSchema(BaseSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    description = fields.String(validate=validate.Length(max=5000))
+    format = fields.String(validate=validate.OneOf(FORMATS))
+    location = fields.String(validate=validate.Length(max=500))
+    color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Use #rrggbb."))
+    active = fields.Boolean()
+    duration = fields.Nested(DurationSchema)
+    price = fields.Nested(PriceSchema)
+    rules = fields.Nested(RulesSchema)
+    cancellation = fields.Nested(CancellationSchema)
+    max_attendees = _strict_int(1, 1000)
+    notifications = fields.Nested(NotificationSettingsSchema)
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("Enter a name.")
+
+
+class SessionTypePatchSchema(SessionTypeSchema):
+    """PATCH: every field optional; the merged result is validated whole by the service."""
+
+
+# --- coupons -----------------------------------------------------------------------
+
+
+class CouponSchema(BaseSchema):
+    code = fields.String(required=True, validate=validate.Length(min=2, max=40))
+    percent_off = _strict_int(1, 100, allow_none=True)
+    amount_off = _strict_int(1, MAX_AMOUNT, allow_none=True)
+    valid_from = fields.AwareDateTime(allow_none=True, format="iso")
+    valid_until = fields.AwareDateTime(allow_none=True, format="iso")
+    max_redemptions = _strict_int(1, 1_000_000, allow_none=True)
+
+
+class CouponPatchSchema(CouponSchema):
+    """PATCH: every field optional."""

@@ -1,0 +1,120 @@
+"""Rows → the JSON shapes of SPEC section 8.1 (datetimes in UTC with ``Z``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from models import Connection, Coupon, SessionType, User
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def user_json(user: User) -> dict:
+    data = {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "timezone": user.timezone,
+    }
+    if user.is_coach:
+        data |= {
+            "slug": user.slug,
+            "calendar_privacy": user.calendar_privacy,
+            "currency": user.currency,
+            "vat_rate": format(user.vat_rate, "f"),
+            "embed_domains": list(user.embed_domains or []),
+        }
+    return data
+
+
+def connection_json(connection: Connection) -> dict:
+    return {
+        "id": connection.id,
+        "requester_id": connection.requester_id,
+        "addressee_id": connection.addressee_id,
+        "status": connection.status,
+        "created_at": iso(connection.created_at),
+    }
+
+
+def session_type_json(st: SessionType) -> dict:
+    return {
+        "id": st.id,
+        "coach_id": st.coach_id,
+        "name": st.name,
+        "description": st.description,
+        "format": st.format,
+        "location": st.location,
+        "color": st.color,
+        "active": st.active,
+        "duration": {
+            "min": st.duration_min,
+            "max": st.duration_max,
+            "default": st.duration_default,
+            "step": st.duration_step,
+        },
+        "price": {"amount": st.price_amount, "currency": st.coach.currency},
+        "rules": {
+            "firm_booking": st.firm_booking,
+            "min_notice_minutes": st.min_notice_minutes,
+            "max_advance_days": st.max_advance_days,
+            "buffer_before_minutes": st.buffer_before_minutes,
+            "buffer_after_minutes": st.buffer_after_minutes,
+        },
+        "cancellation": {
+            "full_refund_hours": st.full_refund_hours,
+            "partial_refund_hours": st.partial_refund_hours,
+            "partial_refund_percent": st.partial_refund_percent,
+        },
+        "max_attendees": st.max_attendees,
+        "notifications": {
+            "email": st.email_notifications,
+            "reminder_offsets_minutes": list(st.reminder_offsets_minutes),
+        },
+    }
+
+
+def session_type_values(data: dict) -> dict:
+    """The nested request shape → flat column values (only what was given)."""
+    flat = {
+        key: data[key]
+        for key in ("name", "description", "format", "location", "color", "active")
+        if key in data
+    }
+    if "max_attendees" in data:
+        flat["max_attendees"] = data["max_attendees"]
+    nested = {
+        "duration": {"min": "duration_min", "max": "duration_max",
+                     "default": "duration_default", "step": "duration_step"},
+        "price": {"amount": "price_amount", "currency": "currency"},
+        "rules": {key: key for key in ("firm_booking", "min_notice_minutes", "max_advance_days",
+                                       "buffer_before_minutes", "buffer_after_minutes")},
+        "cancellation": {key: key for key in ("full_refund_hours", "partial_refund_hours",
+                                              "partial_refund_percent")},
+        "notifications": {"email": "email_notifications",
+                          "reminder_offsets_minutes": "reminder_offsets_minutes"},
+    }  # fmt: skip
+    for group, columns in nested.items():
+        for key, column in columns.items():
+            if key in data.get(group, {}):
+                flat[column] = data[group][key]
+    return flat
+
+
+def coupon_json(coupon: Coupon) -> dict:
+    return {
+        "id": coupon.id,
+        "code": coupon.code,
+        "percent_off": coupon.percent_off,
+        "amount_off": coupon.amount_off,
+        "currency": coupon.coach.currency,
+        "valid_from": iso(coupon.valid_from),
+        "valid_until": iso(coupon.valid_until),
+        "max_redemptions": coupon.max_redemptions,
+        "redemptions": coupon.redemption_count,
+    }

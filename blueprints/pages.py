@@ -1,0 +1,81 @@
+"""The landing page and the signed-in user's dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from blueprints.forms import ConnectForm
+from blueprints.rendering import render_page
+from domain.errors import AppError
+from extensions import db
+from models import User
+from services import catalog, connections
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.route("/")
+def index():
+    return render_page("pages/index.html")
+
+
+@bp.route("/dashboard")
+@login_required
+def dashboard():
+    user = current_user._get_current_object()
+    all_connections = connections.list_connections(user)
+    people = _people_by_id(all_connections, user.id)
+    pending = [c for c in all_connections if c.status == "pending"]
+    context = {
+        "incoming": [c for c in pending if c.addressee_id == user.id],
+        "outgoing": [c for c in pending if c.requester_id == user.id],
+        "accepted": [c for c in all_connections if c.status == "accepted"],
+        "people": people,
+        "connect_form": ConnectForm(),
+        "session_types": catalog.list_own_session_types(user) if user.is_coach else [],
+    }
+    return render_page("pages/dashboard.html", **context)
+
+
+@bp.route("/connections", methods=["POST"])
+@login_required
+def request_connection():
+    form = ConnectForm()
+    if form.validate_on_submit():
+        coach = db.session.scalar(
+            select(User).where(User.slug == form.coach_slug.data.strip().lower())
+        )
+        try:
+            connections.request_connection(current_user._get_current_object(), coach)
+        except AppError as error:
+            flash(_connection_message(error), "error")
+        else:
+            flash("Request sent. You will be notified when it is answered.", "success")
+    else:
+        flash("Enter the coach's address.", "error")
+    return redirect(url_for("pages.dashboard"))
+
+
+@bp.route("/connections/<int:connection_id>/<any(accept, decline):answer>", methods=["POST"])
+@login_required
+def answer_connection(connection_id: int, answer: str):
+    connection = connections.respond_to_connection(
+        current_user._get_current_object(), connection_id, accept=answer == "accept"
+    )
+    flash(f"Connection {connection.status}.", "success")
+    return redirect(url_for("pages.dashboard"))
+
+
+def _people_by_id(items, me: int) -> dict[int, User]:
+    ids = {c.other_party(me) for c in items}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _connection_message(error: AppError) -> str:
+    if error.code == "not_found":
+        return "There is no coach at that address."
+    return error.message

@@ -1,0 +1,124 @@
+"""Flask CLI commands: ``flask --app app seed-demo``."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from extensions import db
+from models import AvailabilityWindow, Connection, SessionType, User
+from models.types import utcnow
+from services import accounts
+
+DEMO_COACH = {
+    "email": "coach@example.com",
+    "password": "demo-coach-pass",
+    "name": "Dana Demo",
+    "role": "coach",
+    "timezone": "Europe/Berlin",
+}
+DEMO_CLIENT = {
+    "email": "client@example.com",
+    "password": "demo-client-pass",
+    "name": "Chris Client",
+    "role": "client",
+    "timezone": "Europe/Berlin",
+}
+DEMO_SESSION_TYPES = (
+    {"name": "Free intro call", "description": "Get to know each other: goals, questions, fit.",
+     "duration_min": 30, "duration_max": 30, "duration_default": 30, "price_amount": 0,
+     "color": "#16a34a"},
+    {"name": "Coaching session", "description": "A focused one-on-one session.",
+     "duration_min": 30, "duration_max": 120, "duration_default": 60, "duration_step": 15,
+     "price_amount": 9000, "firm_booking": "connected", "buffer_after_minutes": 15},
+    {"name": "Group workshop", "description": "Monthly workshop in a small group.",
+     "format": "group", "max_attendees": 8, "duration_min": 90, "duration_max": 90,
+     "duration_default": 90, "price_amount": 3500, "color": "#9333ea"},
+)  # fmt: skip
+DEMO_WEEKS = 4
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create (once) a public demo coach, a connected client, session types and availability."""
+    coach = _user(DEMO_COACH)
+    coach.calendar_privacy = "public"
+    coach.currency = "EUR"
+    coach.vat_rate = Decimal("0.19")
+    client = _user(DEMO_CLIENT)
+    for values in DEMO_SESSION_TYPES:
+        _session_type(coach, values)
+    _connection(client, coach)
+    _weekly_availability(coach)
+    db.session.commit()
+    click.echo("Demo data is ready. Sign in at /login with:")
+    click.echo(f"  coach   {DEMO_COACH['email']} / {DEMO_COACH['password']}")
+    click.echo(f"  client  {DEMO_CLIENT['email']} / {DEMO_CLIENT['password']}")
+    click.echo(f"  public calendar of the coach: /coaches/{coach.slug}")
+
+
+def _user(values: dict) -> User:
+    user = accounts.find_user_by_email(values["email"])
+    if user is None:
+        user = accounts.register_user(**values)
+    return user
+
+
+def _session_type(coach: User, values: dict) -> None:
+    exists = db.session.scalar(
+        select(SessionType.id).where(
+            SessionType.coach_id == coach.id, SessionType.name == values["name"]
+        )
+    )
+    if exists is None:
+        db.session.add(SessionType(coach_id=coach.id, **values))
+
+
+def _connection(client: User, coach: User) -> None:
+    pair_key = Connection.key_for(client.id, coach.id)
+    if db.session.scalar(select(Connection.id).where(Connection.pair_key == pair_key)) is None:
+        db.session.add(
+            Connection(
+                requester_id=client.id,
+                addressee_id=coach.id,
+                pair_key=pair_key,
+                status="accepted",
+                responded_at=utcnow(),
+            )
+        )
+
+
+def _weekly_availability(coach: User) -> None:
+    """Mon-Fri 09:00-17:00 in the coach's zone for the next four weeks."""
+    has_windows = db.session.scalar(
+        select(AvailabilityWindow.id).where(AvailabilityWindow.coach_id == coach.id).limit(1)
+    )
+    if has_windows is not None:
+        return
+    zone = ZoneInfo(coach.timezone)
+    first_day = date.today() + timedelta(days=1)
+    until = first_day + timedelta(weeks=DEMO_WEEKS)
+    start = datetime.combine(first_day, time(9, 0), tzinfo=zone)
+    end = datetime.combine(first_day, time(17, 0), tzinfo=zone)
+    last_end = datetime.combine(until, time(17, 0), tzinfo=zone)
+    db.session.add(
+        AvailabilityWindow(
+            coach_id=coach.id,
+            start_at=start.astimezone(ZoneInfo("UTC")),
+            end_at=end.astimezone(ZoneInfo("UTC")),
+            timezone=coach.timezone,
+            instant_booking=True,
+            recurrence_weekdays="MO,TU,WE,TH,FR",
+            recurrence_until=until,
+            series_end_at=last_end.astimezone(ZoneInfo("UTC")),
+        )
+    )

@@ -1,0 +1,1 @@
+"""Pure rules of the product: stdlib, zoneinfo, dateutil and Decimal only (no Flask, no DB)."""

@@ -1,0 +1,34 @@
+"""All tables; importing this package registers them with the metadata."""
+
+from models.availability import AvailabilityException, AvailabilityWindow
+from models.bookings import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingHistory,
+    CouponRedemption,
+    TimeSuggestion,
+)
+from models.catalog import Coupon, SessionType
+from models.notifications import Notification, OutboxEmail
+from models.payments import Payment, ProcessedWebhookEvent, Refund
+from models.users import ApiToken, Connection, User
+
+__all__ = [
+    "ACTIVE_STATUSES",
+    "ApiToken",
+    "AvailabilityException",
+    "AvailabilityWindow",
+    "Booking",
+    "BookingHistory",
+    "Connection",
+    "Coupon",
+    "CouponRedemption",
+    "Notification",
+    "OutboxEmail",
+    "Payment",
+    "ProcessedWebhookEvent",
+    "Refund",
+    "SessionType",
+    "TimeSuggestion",
+    "User",
+]

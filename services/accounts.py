@@ -1,0 +1,177 @@
+"""Accounts: registration, sign-in, bearer tokens and profile changes."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from domain.errors import AppError
+from domain.slugs import slug_candidates
+from extensions import db
+from models import ApiToken, User
+from models.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+COACH_ONLY_FIELDS = ("slug", "calendar_privacy", "currency", "vat_rate", "embed_domains")
+# Compared against when the e-mail is unknown, so both paths cost one hash check.
+_DUMMY_HASH = None
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def register_user(*, email: str, password: str, name: str, role: str, timezone: str) -> User:
+    """Create a coach or client; coaches get a free slug derived from their name."""
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise _email_taken()
+    user = User(
+        email=email,
+        password_hash=hash_password(password),
+        name=name.strip(),
+        role=role,
+        timezone=timezone,
+    )
+    if role == "coach":
+        user.slug = _free_slug(name)
+        user.calendar_privacy = "connected"
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # a concurrent registration took the address or slug
+        db.session.rollback()
+        if find_user_by_email(email) is not None:
+            raise _email_taken() from exc
+        raise
+    logger.info("registered user %s as %s", user.id, role)
+    return user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or AppError ``unauthorized`` (same for both misses)."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        check_password_hash(_dummy_hash(), password)
+        raise AppError("unauthorized", "The e-mail address or password is wrong.")
+    if not check_password_hash(user.password_hash, password):
+        raise AppError("unauthorized", "The e-mail address or password is wrong.")
+    return user
+
+
+def issue_api_token(user: User, now: datetime | None = None) -> tuple[str, datetime]:
+    """A new bearer token (returned once, stored as its SHA-256) and its expiry."""
+    now = now or utcnow()
+    raw = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_digest(raw),
+            scope="api",
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    db.session.commit()
+    return raw, expires_at
+
+
+def user_for_token(raw: str, scope: str = "api", now: datetime | None = None) -> User | None:
+    """The user a live (unexpired, unrevoked) token of this scope belongs to, else None."""
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.scope == scope)
+    )
+    now = now or utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    user = token.user
+    return user if user.is_active else None
+
+
+def revoke_api_token(raw: str) -> None:
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    if token is not None and token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+
+
+def update_profile(user: User, changes: dict) -> User:
+    """Apply validated profile changes; coach-only settings are refused for clients."""
+    refused = [field for field in COACH_ONLY_FIELDS if field in changes and not user.is_coach]
+    if refused:
+        raise AppError(
+            "forbidden",
+            "Only coaches have these settings.",
+            {field: ["Only coaches have this setting."] for field in refused},
+        )
+    if "slug" in changes and changes["slug"] != user.slug:
+        taken = db.session.scalar(
+            select(User.id).where(User.slug == changes["slug"], User.id != user.id)
+        )
+        if taken is not None:
+            raise AppError(
+                "slug_taken", "This address is taken.", {"slug": ["This address is taken."]}
+            )
+    for field in ("name", "timezone", *COACH_ONLY_FIELDS):
+        if field in changes:
+            value = changes[field]
+            if field == "vat_rate":
+                value = Decimal(value)
+            setattr(user, field, value)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise AppError(
+            "slug_taken", "This address is taken.", {"slug": ["This address is taken."]}
+        ) from exc
+    logger.info("user %s updated %s", user.id, sorted(changes))
+    return user
+
+
+def _free_slug(name: str) -> str:
+    for candidate in slug_candidates(name):
+        if db.session.scalar(select(User.id).where(User.slug == candidate)) is None:
+            return candidate
+    raise AssertionError("unreachable")  # slug_candidates never ends
+
+
+def _email_taken() -> AppError:
+    return AppError(
+        "email_taken",
+        "An account with this e-mail address exists already.",
+        {"email": ["An account with this e-mail address exists already."]},
+    )
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password(secrets.token_hex(8))
+    return _DUMMY_HASH

@@ -1,0 +1,215 @@
+"""Session types and coupons: a coach's offer, changed only by that coach."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from domain.coupons import coupon_problems, normalise_code
+from domain.errors import AppError, forbidden, not_found, validation_error
+from domain.session_types import session_type_problems, with_defaults
+from extensions import db
+from models import Coupon, SessionType, User
+from models.types import utcnow
+from services.visibility import can_view_calendar
+
+logger = logging.getLogger(__name__)
+
+SESSION_TYPE_COLUMNS = (
+    "name",
+    *(column for column in with_defaults({}) if column != "reminder_offsets_minutes"),
+    "reminder_offsets_minutes",
+)
+COUPON_COLUMNS = ("code", "percent_off", "amount_off", "valid_from", "valid_until",
+                  "max_redemptions")  # fmt: skip
+
+
+def require_coach(user: User) -> None:
+    if not user.is_coach:
+        raise forbidden("Only coaches can do this.")
+
+
+# --- session types ---------------------------------------------------------------
+
+
+def list_own_session_types(coach: User) -> list[SessionType]:
+    require_coach(coach)
+    return list(
+        db.session.scalars(
+            select(SessionType)
+            .where(SessionType.coach_id == coach.id, SessionType.deleted_at.is_(None))
+            .order_by(SessionType.id)
+        )
+    )
+
+
+def active_session_types(coach: User) -> list[SessionType]:
+    """What a coach offers now, as the public profile lists it."""
+    return list(
+        db.session.scalars(
+            select(SessionType)
+            .where(
+                SessionType.coach_id == coach.id,
+                SessionType.active.is_(True),
+                SessionType.deleted_at.is_(None),
+            )
+            .order_by(SessionType.id)
+        )
+    )
+
+
+def get_session_type(viewer, session_type_id: int) -> SessionType:
+    """The owner sees any of theirs; others an active one on a calendar they may see."""
+    session_type = db.session.get(SessionType, session_type_id)
+    if session_type is None or session_type.deleted_at is not None:
+        raise not_found("session type")
+    if getattr(viewer, "id", None) == session_type.coach_id:
+        return session_type
+    if session_type.active and can_view_calendar(viewer, session_type.coach):
+        return session_type
+    raise not_found("session type")
+
+
+def create_session_type(coach: User, values: dict) -> SessionType:
+    require_coach(coach)
+    full = with_defaults(values)
+    _check_session_type(coach, full)
+    session_type = SessionType(coach_id=coach.id, **_columns(full, SESSION_TYPE_COLUMNS))
+    db.session.add(session_type)
+    db.session.commit()
+    logger.info("session type %s created by coach %s", session_type.id, coach.id)
+    return session_type
+
+
+def update_session_type(coach: User, session_type_id: int, changes: dict) -> SessionType:
+    session_type = _own_session_type(coach, session_type_id)
+    current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
+    full = {**current, **changes}
+    if "format" in changes and "max_attendees" not in changes:
+        full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
+    _check_session_type(coach, full)
+    for column, value in _columns(full, SESSION_TYPE_COLUMNS).items():
+        setattr(session_type, column, value)
+    db.session.commit()
+    logger.info("session type %s updated", session_type.id)
+    return session_type
+
+
+def delete_session_type(coach: User, session_type_id: int) -> None:
+    """Deleting keeps the row for existing bookings; it is no longer offered or listed."""
+    session_type = _own_session_type(coach, session_type_id)
+    session_type.deleted_at = utcnow()
+    session_type.active = False
+    db.session.commit()
+    logger.info("session type %s deleted", session_type.id)
+
+
+def _own_session_type(user: User, session_type_id: int) -> SessionType:
+    session_type = get_session_type(user, session_type_id)  # 404 if the caller can't know it
+    if session_type.coach_id != user.id:
+        raise forbidden("Only the coach who offers this session type can change it.")
+    return session_type
+
+
+def _check_session_type(coach: User, full: dict) -> None:
+    problems = session_type_problems(full)
+    currency = full.pop("currency", None)
+    if currency is not None and currency != coach.currency:
+        problems["price.currency"] = [f"Prices are in your currency, {coach.currency}."]
+    if problems:
+        raise validation_error(problems)
+
+
+# --- coupons -----------------------------------------------------------------------
+
+
+def list_coupons(coach: User) -> list[Coupon]:
+    require_coach(coach)
+    return list(
+        db.session.scalars(
+            select(Coupon)
+            .where(Coupon.coach_id == coach.id, Coupon.deleted_at.is_(None))
+            .order_by(Coupon.id.desc())
+        )
+    )
+
+
+def get_coupon(coach: User, coupon_id: int) -> Coupon:
+    """Coupons are the coach's secret: anyone else gets 404."""
+    require_coach(coach)
+    coupon = db.session.get(Coupon, coupon_id)
+    if coupon is None or coupon.deleted_at is not None or coupon.coach_id != coach.id:
+        raise not_found("coupon")
+    return coupon
+
+
+def create_coupon(coach: User, values: dict) -> Coupon:
+    require_coach(coach)
+    full = {column: values.get(column) for column in COUPON_COLUMNS}
+    full["code"] = normalise_code(full["code"] or "")
+    _check_coupon(coach, full, coupon_id=None)
+    coupon = Coupon(coach_id=coach.id, **full)
+    db.session.add(coupon)
+    _commit_coupon(full["code"])
+    logger.info("coupon %s created by coach %s", coupon.id, coach.id)
+    return coupon
+
+
+def update_coupon(coach: User, coupon_id: int, changes: dict) -> Coupon:
+    coupon = get_coupon(coach, coupon_id)
+    full = {column: getattr(coupon, column) for column in COUPON_COLUMNS} | changes
+    full["code"] = normalise_code(full["code"])
+    # A discount kind given alone replaces the other one.
+    if changes.get("percent_off") is not None and "amount_off" not in changes:
+        full["amount_off"] = None
+    if changes.get("amount_off") is not None and "percent_off" not in changes:
+        full["percent_off"] = None
+    _check_coupon(coach, full, coupon_id=coupon.id)
+    if full["max_redemptions"] is not None and full["max_redemptions"] < coupon.redemption_count:
+        raise validation_error(
+            {"max_redemptions": [f"It has been redeemed {coupon.redemption_count} times."]}
+        )
+    for column, value in full.items():
+        setattr(coupon, column, value)
+    _commit_coupon(full["code"])
+    return coupon
+
+
+def delete_coupon(coach: User, coupon_id: int) -> None:
+    coupon = get_coupon(coach, coupon_id)
+    coupon.deleted_at = utcnow()
+    # Free the code for a new coupon; bookings keep the code they used.
+    coupon.code = f"{coupon.code[:28]}~DEL{coupon.id}"
+    db.session.commit()
+
+
+def _check_coupon(coach: User, full: dict, coupon_id: int | None) -> None:
+    problems = coupon_problems(full)
+    if "code" not in problems:
+        clash = db.session.scalar(
+            select(Coupon.id).where(
+                Coupon.coach_id == coach.id, Coupon.code == full["code"], Coupon.id != coupon_id
+            )
+        )
+        if clash is not None:
+            raise AppError(
+                "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
+            )
+    if problems:
+        raise validation_error(problems)
+
+
+def _commit_coupon(code: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the same code saved twice at once
+        db.session.rollback()
+        raise AppError(
+            "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
+        ) from exc
+
+
+def _columns(values: dict, columns: tuple[str, ...]) -> dict:
+    return {column: values[column] for column in columns if column in values}

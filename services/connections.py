@@ -1,0 +1,105 @@
+"""Connections between users: request, accept, decline, list (SPEC section 4)."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from domain.errors import AppError, not_found, validation_error
+from extensions import db
+from models import Connection, Notification, User
+from models.types import utcnow
+
+logger = logging.getLogger(__name__)
+
+
+def request_connection(requester: User, addressee: User | None) -> Connection:
+    """Ask ``addressee`` to connect; one connection per pair, whoever asked first."""
+    if addressee is None or not addressee.is_active:
+        raise not_found("user")
+    if addressee.id == requester.id:
+        raise validation_error({"addressee_id": ["You cannot connect with yourself."]})
+    pair_key = Connection.key_for(requester.id, addressee.id)
+    existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
+    if existing is not None:
+        raise _exists(existing)
+    connection = Connection(requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key)
+    db.session.add(connection)
+    db.session.add(
+        Notification(
+            user_id=addressee.id,
+            kind="connection_requested",
+            title=f"{requester.name} wants to connect",
+            body="Accept to let them see your calendar if it is shared with connections.",
+            url="/dashboard",
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # the other side asked at the same moment
+        db.session.rollback()
+        existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
+        if existing is None:
+            raise
+        raise _exists(existing) from exc
+    logger.info("connection %s requested by %s", connection.id, requester.id)
+    return connection
+
+
+def respond_to_connection(user: User, connection_id: int, *, accept: bool) -> Connection:
+    """The addressee accepts or declines a pending request."""
+    connection = db.session.get(Connection, connection_id)
+    if connection is None or user.id not in (connection.requester_id, connection.addressee_id):
+        raise not_found("connection")
+    if user.id != connection.addressee_id:
+        raise AppError("forbidden", "Only the person asked can answer this request.")
+    if connection.status != "pending":
+        raise AppError(
+            "invalid_transition",
+            f"This request was {connection.status} already.",
+            {"status": [connection.status]},
+        )
+    connection.status = "accepted" if accept else "declined"
+    connection.responded_at = utcnow()
+    if accept:
+        db.session.add(
+            Notification(
+                user_id=connection.requester_id,
+                kind="connection_accepted",
+                title=f"{user.name} accepted your connection request",
+                url="/dashboard",
+            )
+        )
+    db.session.commit()
+    logger.info("connection %s %s by %s", connection.id, connection.status, user.id)
+    return connection
+
+
+def list_connections(
+    user: User, status: str | None = None, limit: int = 200, before_id: int | None = None
+) -> list[Connection]:
+    """The user's connections, newest first, optionally of one status, paged by id."""
+    query = select(Connection).where(
+        or_(Connection.requester_id == user.id, Connection.addressee_id == user.id)
+    )
+    if status is not None:
+        query = query.where(Connection.status == status)
+    if before_id is not None:
+        query = query.where(Connection.id < before_id)
+    return list(db.session.scalars(query.order_by(Connection.id.desc()).limit(limit)))
+
+
+def connection_between(user_a_id: int, user_b_id: int) -> Connection | None:
+    return db.session.scalar(
+        select(Connection).where(Connection.pair_key == Connection.key_for(user_a_id, user_b_id))
+    )
+
+
+def _exists(existing: Connection) -> AppError:
+    return AppError(
+        "connection_exists",
+        "A connection between you exists already.",
+        {"connection_id": existing.id, "status": existing.status},
+    )
