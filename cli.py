@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from extensions import db
@@ -48,6 +49,7 @@ def register_commands(app: Flask) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create (once) a public demo coach, a connected client, session types and availability."""
     coach = _user(DEMO_COACH)

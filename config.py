@@ -51,13 +51,14 @@ def load_config() -> dict:
     instance_path = Path(_env("INSTANCE_PATH", "instance")).resolve()
     app_env = _env("APP_ENV", "development")
     secret_key = _env("SECRET_KEY")
+    if secret_key == EXAMPLE_SECRET_KEY:
+        secret_key = None  # the placeholder of .env.example is never used as a key
     redis_url = _env("REDIS_URL")
     database_url = _env("DATABASE_URL", f"sqlite:///{instance_path / 'coachbook.sqlite3'}")
     return {
         "APP_ENV": app_env,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key,
-        "SECRET_KEY_IS_DEFAULT": secret_key is None or secret_key == EXAMPLE_SECRET_KEY,
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
         "REDIS_URL": redis_url,
@@ -86,11 +87,7 @@ def finalise_config(config: dict) -> None:
     instance_path = Path(config["INSTANCE_PATH"])
     if config.get("APP_ENV") == "production":
         secret = config.get("SECRET_KEY") or ""
-        if (
-            config.get("SECRET_KEY_IS_DEFAULT", True)
-            or secret == EXAMPLE_SECRET_KEY
-            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
+        if secret == EXAMPLE_SECRET_KEY or len(secret) < MIN_PRODUCTION_SECRET_LENGTH:
             raise RuntimeError(
                 "Refusing to start in production without a SECRET_KEY of at least "
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters (set SECRET_KEY; "

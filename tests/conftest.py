@@ -55,7 +55,6 @@ def _base_config(url: str, instance_path) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": TEST_SECRET,
-        "SECRET_KEY_IS_DEFAULT": False,
         "REDIS_URL": None,
         "RATELIMIT_STORAGE_URI": "memory://",
         "AUTH_RATE_LIMIT": "1000/minute",

@@ -1,0 +1,33 @@
+"""GET /healthz tells a load balancer whether the database and Redis answer."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_healthz_reports_the_database_and_no_redis_by_default(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+
+
+class TestWithRedis:
+    @pytest.fixture
+    def app_config(self, redis_url):
+        return {"REDIS_URL": redis_url, "SOCKETIO_MESSAGE_QUEUE": None}
+
+    @pytest.mark.redis
+    def test_healthz_reports_a_reachable_redis(self, client):
+        assert client.get("/healthz").get_json()["redis"] == "ok"
+
+
+class TestWithRedisDown:
+    @pytest.fixture
+    def app_config(self):
+        # Nothing listens on port 1 of loopback.
+        return {"REDIS_URL": "redis://127.0.0.1:1/0", "SOCKETIO_MESSAGE_QUEUE": None}
+
+    def test_healthz_is_503_degraded_when_redis_does_not_answer(self, client):
+        response = client.get("/healthz")
+        assert response.status_code == 503
+        assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "error"}
