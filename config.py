@@ -108,6 +108,10 @@ def finalise_config(config: dict) -> None:
     config["WTF_CSRF_TIME_LIMIT"] = None
     config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
     config["RATELIMIT_HEADERS_ENABLED"] = True
+    # A Redis outage must not lock everybody out: fall back to per-process counting.
+    config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    # No request body we accept comes near this; larger ones get 413 with the error body.
+    config.setdefault("MAX_CONTENT_LENGTH", 1024 * 1024)
     config["RATELIMIT_STRATEGY"] = "fixed-window"
     config["API_TITLE"] = "Coachbook API"
     config["API_VERSION"] = "1"
