@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+NOT_AN_ORIGIN = "must be an origin such as https://coach.example.com"
+# DNS labels only: the origin goes into a CSP header, where a space, ";" or "," would
+# start another source or directive.
+HOST_NAME = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*$")
 
 
 def normalise_origin(value: str) -> str:
@@ -14,12 +20,12 @@ def normalise_origin(value: str) -> str:
     credentials, wildcards and bare host names are refused.
     """
     if not isinstance(value, str) or len(value) > 300:
-        raise ValueError("must be an origin such as https://coach.example.com")
+        raise ValueError(NOT_AN_ORIGIN)
     try:
         parts = urlsplit(value.strip())
         port = parts.port
     except ValueError as exc:
-        raise ValueError("must be an origin such as https://coach.example.com") from exc
+        raise ValueError(NOT_AN_ORIGIN) from exc
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if (
@@ -32,9 +38,24 @@ def normalise_origin(value: str) -> str:
         or parts.query
         or parts.fragment
     ):
-        raise ValueError("must be an origin such as https://coach.example.com")
-    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
-        host = f"[{host}]"
+        raise ValueError(NOT_AN_ORIGIN)
+    host = _checked_host(host)
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"
+
+
+def _checked_host(host: str) -> str:
+    """A DNS name (IDNA-encoded, as browsers serialise origins) or an IP literal."""
+    if ":" in host:  # an IPv6 literal keeps its brackets in an origin
+        try:
+            return f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError as exc:
+            raise ValueError(NOT_AN_ORIGIN) from exc
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(NOT_AN_ORIGIN) from exc
+    if not HOST_NAME.match(ascii_host):
+        raise ValueError(NOT_AN_ORIGIN)
+    return ascii_host

@@ -19,9 +19,13 @@ def slugify(text: str) -> str:
 
 
 def slug_candidates(text: str) -> Iterator[str]:
-    """``anna``, ``anna-2``, ``anna-3``, … for picking the first free one."""
+    """``anna``, ``anna-2``, ``anna-3``, … for picking the first free one.
+
+    The bare name is skipped when it is reserved or too short (``al`` → ``al-2``), so
+    every candidate passes ``is_valid_slug`` and can be saved again through the API.
+    """
     base = slugify(text)
-    if base not in RESERVED_SLUGS:
+    if is_valid_slug(base):
         yield base
     n = 2
     while True:

@@ -22,8 +22,14 @@ SESSION_TYPE_COLUMNS = (
     *(column for column in with_defaults({}) if column != "reminder_offsets_minutes"),
     "reminder_offsets_minutes",
 )
-COUPON_COLUMNS = ("code", "percent_off", "amount_off", "valid_from", "valid_until",
-                  "max_redemptions")  # fmt: skip
+COUPON_COLUMNS = (
+    "code",
+    "percent_off",
+    "amount_off",
+    "valid_from",
+    "valid_until",
+    "max_redemptions",
+)
 
 
 def require_coach(user: User) -> None:
@@ -87,7 +93,8 @@ def update_session_type(coach: User, session_type_id: int, changes: dict) -> Ses
     session_type = _own_session_type(coach, session_type_id)
     current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
     full = {**current, **changes}
-    if "format" in changes and "max_attendees" not in changes:
+    # Switching the format resets the capacity to its default; re-sending it does not.
+    if full["format"] != current["format"] and "max_attendees" not in changes:
         full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
     _check_session_type(coach, full)
     for column, value in _columns(full, SESSION_TYPE_COLUMNS).items():
