@@ -31,16 +31,38 @@ DEMO_CLIENT = {
     "timezone": "Europe/Berlin",
 }
 DEMO_SESSION_TYPES = (
-    {"name": "Free intro call", "description": "Get to know each other: goals, questions, fit.",
-     "duration_min": 30, "duration_max": 30, "duration_default": 30, "price_amount": 0,
-     "color": "#16a34a"},
-    {"name": "Coaching session", "description": "A focused one-on-one session.",
-     "duration_min": 30, "duration_max": 120, "duration_default": 60, "duration_step": 15,
-     "price_amount": 9000, "firm_booking": "connected", "buffer_after_minutes": 15},
-    {"name": "Group workshop", "description": "Monthly workshop in a small group.",
-     "format": "group", "max_attendees": 8, "duration_min": 90, "duration_max": 90,
-     "duration_default": 90, "price_amount": 3500, "color": "#9333ea"},
-)  # fmt: skip
+    {
+        "name": "Free intro call",
+        "description": "Get to know each other: goals, questions, fit.",
+        "duration_min": 30,
+        "duration_max": 30,
+        "duration_default": 30,
+        "price_amount": 0,
+        "color": "#16a34a",
+    },
+    {
+        "name": "Coaching session",
+        "description": "A focused one-on-one session.",
+        "duration_min": 30,
+        "duration_max": 120,
+        "duration_default": 60,
+        "duration_step": 15,
+        "price_amount": 9000,
+        "firm_booking": "connected",
+        "buffer_after_minutes": 15,
+    },
+    {
+        "name": "Group workshop",
+        "description": "Monthly workshop in a small group.",
+        "format": "group",
+        "max_attendees": 8,
+        "duration_min": 90,
+        "duration_max": 90,
+        "duration_default": 90,
+        "price_amount": 3500,
+        "color": "#9333ea",
+    },
+)
 DEMO_WEEKS = 4
 
 

@@ -54,13 +54,13 @@ def load_config() -> dict:
     if secret_key == EXAMPLE_SECRET_KEY:
         secret_key = None  # the placeholder of .env.example is never used as a key
     redis_url = _env("REDIS_URL")
-    database_url = _env("DATABASE_URL", f"sqlite:///{instance_path / 'coachbook.sqlite3'}")
+    database_url = _env("DATABASE_URL")
     return {
         "APP_ENV": app_env,
         "INSTANCE_PATH": str(instance_path),
         "SECRET_KEY": secret_key,
         "BASE_URL": _env("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url) if database_url else None,
         "REDIS_URL": redis_url,
         "AUTH_RATE_LIMIT": _env("AUTH_RATE_LIMIT", "10/minute"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
@@ -98,6 +98,8 @@ def finalise_config(config: dict) -> None:
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance_path)
     config.setdefault("OUTBOX_PATH", str(instance_path / "outbox"))
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'coachbook.sqlite3'}"
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["REMEMBER_COOKIE_HTTPONLY"] = True

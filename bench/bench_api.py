@@ -28,9 +28,12 @@ def run() -> list[Result]:
         with app.app_context():
             upgrade()
             coach = accounts.register_user(
-                email="bench@example.com", password="bench-password", name="Bench",
-                role="coach", timezone="Europe/Berlin",
-            )  # fmt: skip
+                email="bench@example.com",
+                password="bench-password",
+                name="Bench",
+                role="coach",
+                timezone="Europe/Berlin",
+            )
             for n in range(20):
                 db.session.add(SessionType(coach_id=coach.id, name=f"Type {n}"))
             db.session.commit()

@@ -17,8 +17,9 @@ class Result:
     note: str = ""
 
 
-def measure(name: str, fn: Callable[[], object], *, runs: int = 200, warmup: int = 20,
-            note: str = "") -> Result:  # fmt: skip
+def measure(
+    name: str, fn: Callable[[], object], *, runs: int = 200, warmup: int = 20, note: str = ""
+) -> Result:
     for _ in range(warmup):
         fn()
     samples = []
@@ -27,8 +28,9 @@ def measure(name: str, fn: Callable[[], object], *, runs: int = 200, warmup: int
         fn()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    return Result(name, statistics.median(samples), samples[int(len(samples) * 0.9) - 1], runs,
-                  note)  # fmt: skip
+    return Result(
+        name, statistics.median(samples), samples[int(len(samples) * 0.9) - 1], runs, note
+    )
 
 
 def print_results(results: list[Result]) -> None:

@@ -78,7 +78,8 @@ class Booking(db.Model):
             "AND platform_fee_amount >= 0 AND price_total >= 0",
             name="amounts",
         ),
-        Index("ix_booking_coach_range", "coach_id", "start_at", "end_at"),
+        # Range reads scan (coach, blocked start) bounded on both sides: see services/calendar.
+        Index("ix_booking_coach_blocked", "coach_id", "blocked_start_at", "blocked_end_at"),
         Index("ix_booking_client_range", "client_id", "start_at"),
         Index("ix_booking_status", "status"),
         ExcludeConstraint(

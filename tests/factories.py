@@ -71,8 +71,13 @@ def make_connection(app, requester: Person, addressee: Person, status: str = "ac
 
 
 def make_session_type(app, coach: Person, **overrides) -> int:
-    values = {"name": "Coaching", "duration_min": 30, "duration_max": 90,
-              "duration_default": 60, "price_amount": 6000} | overrides  # fmt: skip
+    values = {
+        "name": "Coaching",
+        "duration_min": 30,
+        "duration_max": 90,
+        "duration_default": 60,
+        "price_amount": 6000,
+    } | overrides
     with app.app_context():
         session_type = SessionType(coach_id=coach.id, **values)
         db.session.add(session_type)

@@ -16,11 +16,23 @@ from models import Booking, SessionType, User
 from tests.conftest import _base_config, create_pg_database, drop_pg_database
 
 EXPECTED_TABLES = {
-    "user", "api_token", "connection", "session_type", "coupon", "availability_window",
-    "availability_exception", "booking", "booking_history", "time_suggestion",
-    "coupon_redemption", "payment", "refund", "notification", "outbox_email",
+    "user",
+    "api_token",
+    "connection",
+    "session_type",
+    "coupon",
+    "availability_window",
+    "availability_exception",
+    "booking",
+    "booking_history",
+    "time_suggestion",
+    "coupon_redemption",
+    "payment",
+    "refund",
+    "notification",
+    "outbox_email",
     "processed_webhook_event",
-}  # fmt: skip
+}
 T0 = datetime(2030, 3, 4, 9, 0, tzinfo=UTC)
 
 
@@ -66,37 +78,68 @@ def pg_app(postgres_server_url, tmp_path_factory):
 def pg(pg_app):
     """An app context on the PostgreSQL database with a coach, a client and a session type."""
     with pg_app.app_context():
-        coach = User(email="c@example.com", password_hash="x", name="C", role="coach",
-                     timezone="UTC", slug="c")  # fmt: skip
-        other_coach = User(email="o@example.com", password_hash="x", name="O", role="coach",
-                           timezone="UTC", slug="o")  # fmt: skip
-        client = User(email="k@example.com", password_hash="x", name="K", role="client",
-                      timezone="UTC")  # fmt: skip
+        coach = User(
+            email="c@example.com",
+            password_hash="x",
+            name="C",
+            role="coach",
+            timezone="UTC",
+            slug="c",
+        )
+        other_coach = User(
+            email="o@example.com",
+            password_hash="x",
+            name="O",
+            role="coach",
+            timezone="UTC",
+            slug="o",
+        )
+        client = User(
+            email="k@example.com", password_hash="x", name="K", role="client", timezone="UTC"
+        )
         db.session.add_all([coach, other_coach, client])
         db.session.flush()
         session_type = SessionType(coach_id=coach.id, name="S")
         db.session.add(session_type)
         db.session.commit()
-        yield {"coach": coach.id, "other": other_coach.id, "client": client.id,
-               "type": session_type.id}  # fmt: skip
+        yield {
+            "coach": coach.id,
+            "other": other_coach.id,
+            "client": client.id,
+            "type": session_type.id,
+        }
         db.session.rollback()
         for model in (Booking, SessionType, User):
             db.session.query(model).delete()
         db.session.commit()
 
 
-def _booking(ids, start_minutes, end_minutes, *, coach="coach", status="confirmed",
-             slot_key=None, buffer_after=0):  # fmt: skip
+def _booking(
+    ids,
+    start_minutes,
+    end_minutes,
+    *,
+    coach="coach",
+    status="confirmed",
+    slot_key=None,
+    buffer_after=0,
+):
     start = T0 + timedelta(minutes=start_minutes)
     end = T0 + timedelta(minutes=end_minutes)
     booking = Booking(
-        coach_id=ids[coach], client_id=ids["client"], session_type_id=ids["type"],
-        start_at=start, end_at=end, blocked_start_at=start,
+        coach_id=ids[coach],
+        client_id=ids["client"],
+        session_type_id=ids["type"],
+        start_at=start,
+        end_at=end,
+        blocked_start_at=start,
         blocked_end_at=end + timedelta(minutes=buffer_after),
         duration_minutes=end_minutes - start_minutes,
         slot_key=slot_key or f"b-{start_minutes}-{end_minutes}-{status}-{coach}",
-        status=status, kind="firm", currency="EUR",
-    )  # fmt: skip
+        status=status,
+        kind="firm",
+        currency="EUR",
+    )
     db.session.add(booking)
     db.session.commit()
     return booking

@@ -18,7 +18,7 @@ class JsonApi(Api):
 
 
 def init_api(app: Flask) -> JsonApi:
-    from blueprints.api import auth, connections, coupons, me, session_types
+    from blueprints.api import auth, calendar, coaches, connections, coupons, me, session_types
 
     api = JsonApi(
         app,
@@ -26,6 +26,6 @@ def init_api(app: Flask) -> JsonApi:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    for module in (auth, me, connections, session_types, coupons):
+    for module in (auth, me, connections, session_types, coupons, coaches, calendar):
         api.register_blueprint(module.blp)
     return api

@@ -5,10 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_smorest.arguments import ArgumentsMixin
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from domain.currencies import is_valid_currency
 from domain.origins import normalise_origin
+from domain.recurrence import WEEKDAY_CODES
 from domain.session_types import FIRM_BOOKING, FORMATS
 from domain.slugs import is_valid_slug
 from domain.timezones import is_valid_timezone
@@ -192,3 +201,65 @@ class CouponSchema(BaseSchema):
 
 class CouponPatchSchema(CouponSchema):
     """PATCH: every field optional."""
+
+
+# --- calendar, availability, slots, price ------------------------------------------
+
+
+class RangeQuerySchema(BaseSchema):
+    start = fields.AwareDateTime(required=True, format="iso")
+    end = fields.AwareDateTime(required=True, format="iso")
+
+
+class SlotsQuerySchema(RangeQuerySchema):
+    session_type_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    duration_minutes = fields.Integer(validate=validate.Range(15, MAX_MINUTES))
+
+
+class RecurrenceSchema(BaseSchema):
+    weekdays = fields.List(
+        fields.String(validate=validate.OneOf(WEEKDAY_CODES)),
+        required=True,
+        validate=validate.Length(min=1, max=7),
+    )
+    until = fields.Date(allow_none=True)
+    count = _strict_int(1, 520, allow_none=True)
+
+    @validates_schema
+    def _until_or_count(self, data: dict, **_kwargs) -> None:
+        if data.get("until") is not None and data.get("count") is not None:
+            raise ValidationError("Give until or count, not both.", field_name="count")
+
+
+class AvailabilitySchema(BaseSchema):
+    start = fields.AwareDateTime(required=True, format="iso")
+    end = fields.AwareDateTime(required=True, format="iso")
+    session_type_id = _strict_int(1, 2**31 - 1, allow_none=True, load_default=None)
+    instant_booking = fields.Boolean(load_default=True)
+    recurrence = fields.Nested(RecurrenceSchema, allow_none=True, load_default=None)
+
+
+class AvailabilityUpdateSchema(BaseSchema):
+    """PUT: start and end always; other fields keep their value when omitted."""
+
+    start = fields.AwareDateTime(required=True, format="iso")
+    end = fields.AwareDateTime(required=True, format="iso")
+    session_type_id = _strict_int(1, 2**31 - 1, allow_none=True)
+    instant_booking = fields.Boolean()
+    recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
+
+
+class ScopeQuerySchema(BaseSchema):
+    scope = fields.String(load_default="series", validate=validate.OneOf(("series", "occurrence")))
+    occurrence = fields.AwareDateTime(format="iso")
+
+    @validates_schema
+    def _occurrence_for_scope(self, data: dict, **_kwargs) -> None:
+        if data["scope"] == "occurrence" and "occurrence" not in data:
+            raise ValidationError("Give the occurrence's original start.", field_name="occurrence")
+
+
+class PriceRequestSchema(BaseSchema):
+    session_type_id = _strict_int(1, 2**31 - 1, required=True)
+    duration_minutes = _strict_int(15, MAX_MINUTES)
+    coupon_code = fields.String(validate=validate.Length(max=40), allow_none=True)

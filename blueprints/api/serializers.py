@@ -89,16 +89,32 @@ def session_type_values(data: dict) -> dict:
     if "max_attendees" in data:
         flat["max_attendees"] = data["max_attendees"]
     nested = {
-        "duration": {"min": "duration_min", "max": "duration_max",
-                     "default": "duration_default", "step": "duration_step"},
+        "duration": {
+            "min": "duration_min",
+            "max": "duration_max",
+            "default": "duration_default",
+            "step": "duration_step",
+        },
         "price": {"amount": "price_amount", "currency": "currency"},
-        "rules": {key: key for key in ("firm_booking", "min_notice_minutes", "max_advance_days",
-                                       "buffer_before_minutes", "buffer_after_minutes")},
-        "cancellation": {key: key for key in ("full_refund_hours", "partial_refund_hours",
-                                              "partial_refund_percent")},
-        "notifications": {"email": "email_notifications",
-                          "reminder_offsets_minutes": "reminder_offsets_minutes"},
-    }  # fmt: skip
+        "rules": {
+            key: key
+            for key in (
+                "firm_booking",
+                "min_notice_minutes",
+                "max_advance_days",
+                "buffer_before_minutes",
+                "buffer_after_minutes",
+            )
+        },
+        "cancellation": {
+            key: key
+            for key in ("full_refund_hours", "partial_refund_hours", "partial_refund_percent")
+        },
+        "notifications": {
+            "email": "email_notifications",
+            "reminder_offsets_minutes": "reminder_offsets_minutes",
+        },
+    }
     for group, columns in nested.items():
         for key, column in columns.items():
             if key in data.get(group, {}):
@@ -117,4 +133,93 @@ def coupon_json(coupon: Coupon) -> dict:
         "valid_until": iso(coupon.valid_until),
         "max_redemptions": coupon.max_redemptions,
         "redemptions": coupon.redemption_count,
+    }
+
+
+def availability_json(window) -> dict:
+    recurrence = None
+    if window.is_recurring:
+        recurrence = {"weekdays": window.recurrence_weekdays.split(",")}
+        if window.recurrence_until is not None:
+            recurrence["until"] = window.recurrence_until.isoformat()
+        if window.recurrence_count is not None:
+            recurrence["count"] = window.recurrence_count
+    return {
+        "id": window.id,
+        "coach_id": window.coach_id,
+        "start": iso(window.start_at),
+        "end": iso(window.end_at),
+        "timezone": window.timezone,
+        "session_type_id": window.session_type_id,
+        "instant_booking": window.instant_booking,
+        "recurrence": recurrence,
+        "exceptions": [
+            {
+                "occurrence": iso(e.occurrence_start),
+                "kind": e.kind,
+                "start": iso(e.start_at),
+                "end": iso(e.end_at),
+            }
+            for e in sorted(window.exceptions, key=lambda e: e.occurrence_start)
+        ],
+    }
+
+
+def calendar_items(view) -> list[dict]:
+    """Free time, the viewer's own bookings (all of them for the coach), and others' active
+    bookings only as anonymous busy blocks: no names, messages, prices or ids."""
+    items = [
+        {
+            "type": "availability",
+            "id": span.window_id,
+            "occurrence": iso(span.occurrence),
+            "start": iso(span.start),
+            "end": iso(span.end),
+            "session_type_id": span.session_type_id,
+            "instant_booking": span.instant_booking,
+        }
+        for span in view.free
+    ]
+    busy_seen = set()
+    for booking in view.bookings:
+        if view.viewer_id in (booking.coach_id, booking.client_id):
+            items.append(
+                {
+                    "type": "booking",
+                    "id": booking.id,
+                    "start": iso(booking.start_at),
+                    "end": iso(booking.end_at),
+                    "status": booking.status,
+                    "kind": booking.kind,
+                    "session_type_id": booking.session_type_id,
+                    "client_id": booking.client_id,
+                    "coach_id": booking.coach_id,
+                }
+            )
+        elif (booking.start_at, booking.end_at) not in busy_seen:
+            busy_seen.add((booking.start_at, booking.end_at))
+            items.append(
+                {"type": "busy", "start": iso(booking.start_at), "end": iso(booking.end_at)}
+            )
+    items.sort(key=lambda item: (item["start"], item["type"]))
+    return items
+
+
+def slot_json(slot) -> dict:
+    data = {"start": iso(slot.start), "end": iso(slot.end), "kind": slot.kind}
+    if slot.seats_left is not None:
+        data["seats_left"] = slot.seats_left
+    return data
+
+
+def coach_json(coach, session_types) -> dict:
+    """A coach's public profile with the active session types."""
+    return {
+        "id": coach.id,
+        "name": coach.name,
+        "slug": coach.slug,
+        "timezone": coach.timezone,
+        "currency": coach.currency,
+        "calendar_privacy": coach.calendar_privacy,
+        "session_types": [session_type_json(st) for st in session_types],
     }

@@ -234,7 +234,7 @@ def upgrade():
     )
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.create_index('ix_booking_client_range', ['client_id', 'start_at'], unique=False)
-        batch_op.create_index('ix_booking_coach_range', ['coach_id', 'start_at', 'end_at'], unique=False)
+        batch_op.create_index('ix_booking_coach_blocked', ['coach_id', 'blocked_start_at', 'blocked_end_at'], unique=False)
         batch_op.create_index('ix_booking_status', ['status'], unique=False)
 
     # Overlapping active bookings of one coach are impossible on PostgreSQL (SPEC section 4).
@@ -404,7 +404,7 @@ def downgrade():
     op.drop_table('booking_history')
     with op.batch_alter_table('booking', schema=None) as batch_op:
         batch_op.drop_index('ix_booking_status')
-        batch_op.drop_index('ix_booking_coach_range')
+        batch_op.drop_index('ix_booking_coach_blocked')
         batch_op.drop_index('ix_booking_client_range')
 
     op.drop_table('booking')

@@ -1,0 +1,116 @@
+"""A coach's calendar, availability windows, bookable slots and the price preview
+(SPEC 8 and 8.1). Reads of a public calendar need no sign-in."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from blueprints.api.schemas import (
+    AvailabilitySchema,
+    AvailabilityUpdateSchema,
+    PriceRequestSchema,
+    RangeQuerySchema,
+    ScopeQuerySchema,
+    SlotsQuerySchema,
+)
+from blueprints.api.serializers import availability_json, calendar_items, slot_json
+from blueprints.security import api_login_required
+from extensions import db
+from models import User
+from services import availability, calendar
+from services.availability import WindowInput
+
+blp = Blueprint(
+    "api_calendar", __name__, url_prefix="/api/bookings", description="Calendar and availability"
+)
+
+
+@blp.route("/<int:user_id>/bookings", methods=["GET"])
+@blp.arguments(RangeQuerySchema, location="query")
+def calendar_view(query: dict, user_id: int):
+    """Free availability after splitting, your own bookings, anonymous busy blocks."""
+    view = calendar.calendar(current_user, db.session.get(User, user_id), query["start"],
+                             query["end"])  # fmt: skip
+    return {"items": calendar_items(view)}
+
+
+@blp.route("/<int:user_id>/slots", methods=["GET"])
+@blp.arguments(SlotsQuerySchema, location="query")
+def slots(query: dict, user_id: int):
+    """Every bookable start on the 15-minute grid for a session type and duration."""
+    found = calendar.bookable_slots(
+        current_user,
+        db.session.get(User, user_id),
+        query["session_type_id"],
+        query.get("duration_minutes"),
+        query["start"],
+        query["end"],
+    )
+    return {"items": [slot_json(slot) for slot in found]}
+
+
+@blp.route("/price", methods=["POST"])
+@blp.arguments(PriceRequestSchema)
+def price(data: dict):
+    """The price breakdown for a session type, duration and optional coupon."""
+    breakdown = calendar.price_preview(
+        current_user,
+        data["session_type_id"],
+        data.get("duration_minutes"),
+        data.get("coupon_code"),
+    )
+    return {"price": breakdown.as_json()}
+
+
+@blp.route("/availability", methods=["POST"])
+@api_login_required
+@blp.arguments(AvailabilitySchema)
+def create_availability(data: dict):
+    """A one-off window, or a weekly series with ``recurrence``."""
+    window = availability.create_window(current_user, _window_input(data))
+    return {"availability": availability_json(window)}, 201
+
+
+@blp.route("/availability/<int:availability_id>", methods=["PUT"])
+@api_login_required
+@blp.arguments(ScopeQuerySchema, location="query")
+@blp.arguments(AvailabilityUpdateSchema, location="json")
+def update_availability(scope: dict, data: dict, availability_id: int):
+    """Change the series (omitted fields keep their values), or with
+    ``?scope=occurrence&occurrence=<original start>`` move or change one occurrence."""
+    if scope["scope"] == "occurrence":
+        window = availability.update_occurrence(
+            current_user,
+            availability_id,
+            scope["occurrence"],
+            data["start"],
+            data["end"],
+            data.get("instant_booking"),
+        )
+    else:
+        window = availability.update_series(current_user, availability_id, data)
+    return {"availability": availability_json(window)}
+
+
+@blp.route("/availability/<int:availability_id>", methods=["DELETE"])
+@api_login_required
+@blp.arguments(ScopeQuerySchema, location="query")
+def delete_availability(scope: dict, availability_id: int):
+    """Delete the series, or one occurrence of it."""
+    occurrence = scope.get("occurrence") if scope["scope"] == "occurrence" else None
+    availability.delete_window(current_user, availability_id, occurrence)
+    return "", 204
+
+
+def _window_input(data: dict) -> WindowInput:
+    recurrence = data.get("recurrence")
+    return WindowInput(
+        start=data["start"],
+        end=data["end"],
+        session_type_id=data.get("session_type_id"),
+        instant_booking=data.get("instant_booking", True),
+        weekdays=tuple(recurrence["weekdays"]) if recurrence else None,
+        until=recurrence.get("until") if recurrence else None,
+        count=recurrence.get("count") if recurrence else None,
+    )

@@ -1,0 +1,95 @@
+"""The booking status machine of SPEC section 4, as data, and the one function that
+answers "may this actor move this booking to that status"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.errors import AppError
+
+ACTIVE = frozenset({"pending_payment", "requested", "confirmed"})
+FINAL = frozenset({"declined", "expired", "completed", "cancelled_by_coach", "cancelled_by_client"})
+
+# (from, to) → the actors who may make that move: "coach", "client" or "system".
+TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("pending_payment", "confirmed"): frozenset({"system"}),
+    ("pending_payment", "expired"): frozenset({"system"}),
+    ("pending_payment", "cancelled_by_client"): frozenset({"client"}),
+    ("requested", "confirmed"): frozenset({"coach"}),
+    ("requested", "declined"): frozenset({"coach"}),
+    ("requested", "time_suggested"): frozenset({"coach"}),
+    ("requested", "cancelled_by_client"): frozenset({"client"}),
+    ("time_suggested", "confirmed"): frozenset({"client"}),
+    ("time_suggested", "declined"): frozenset({"client"}),
+    ("time_suggested", "cancelled_by_client"): frozenset({"client"}),
+    ("confirmed", "completed"): frozenset({"coach", "system"}),
+    ("confirmed", "cancelled_by_coach"): frozenset({"coach"}),
+    ("confirmed", "cancelled_by_client"): frozenset({"client"}),
+    ("confirmed", "expired"): frozenset({"system"}),
+}
+STATUSES = frozenset(s for pair in TRANSITIONS for s in pair)
+
+
+@dataclass(frozen=True)
+class BookingState:
+    status: str
+    start: datetime
+    end: datetime
+
+
+def check_transition(actor: str, booking: BookingState, target: str, now: datetime) -> None:
+    """Return if ``actor`` may move ``booking`` to ``target`` now; else raise.
+
+    403 ``forbidden`` when the move exists but is not this actor's; 409
+    ``invalid_transition`` when it does not exist from this status, or a session would be
+    completed before it ended.
+    """
+    allowed = TRANSITIONS.get((booking.status, target))
+    if allowed is None:
+        raise AppError(
+            "invalid_transition",
+            f"A booking that is {booking.status} cannot become {target}.",
+            {"status": [booking.status], "target": [target]},
+        )
+    if actor not in allowed:
+        raise AppError("forbidden", f"Only the {' or '.join(sorted(allowed))} can do this.")
+    if target == "completed" and now < booking.end:
+        raise AppError(
+            "invalid_transition",
+            "A session can be marked completed only after it ended.",
+            {"status": [booking.status], "target": [target]},
+        )
+
+
+def may_transition(actor: str, booking: BookingState, target: str, now: datetime) -> bool:
+    try:
+        check_transition(actor, booking, target, now)
+    except AppError:
+        return False
+    return True
+
+
+def check_reschedule(
+    actor: str, booking: BookingState, now: datetime, full_refund_hours: int
+) -> None:
+    """A confirmed booking moves: the client while the full-refund window is open, the coach
+    any time before it starts (SPEC section 4)."""
+    if booking.status != "confirmed":
+        raise AppError(
+            "invalid_transition",
+            f"A booking that is {booking.status} cannot be rescheduled.",
+            {"status": [booking.status]},
+        )
+    if actor == "coach":
+        if now >= booking.start:
+            raise AppError("invalid_transition", "The session has started already.")
+        return
+    if actor != "client":
+        raise AppError("forbidden", "Only the coach or the client can reschedule.")
+    if booking.start - now < timedelta(hours=full_refund_hours):
+        raise AppError(
+            "invalid_transition",
+            f"Rescheduling closes {full_refund_hours} hours before the start.",
+            {"start": ["The full-refund window has closed."]},
+        )

@@ -1,0 +1,264 @@
+"""A coach's availability windows: create, edit or delete a whole series or one occurrence."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from domain import recurrence
+from domain.errors import forbidden, not_found, validation_error
+from extensions import db
+from models import AvailabilityException, AvailabilityWindow, SessionType, User
+from services.catalog import require_coach
+
+logger = logging.getLogger(__name__)
+
+MAX_ONE_OFF = timedelta(days=7)
+MAX_RECURRING_OCCURRENCE = timedelta(hours=24)
+MAX_SERIES_YEARS = 2
+MAX_SERIES_SPAN = timedelta(days=366 * MAX_SERIES_YEARS)
+# A window occurrence lasts at most this long, so a range query can bound its scan.
+LONGEST_OCCURRENCE = MAX_ONE_OFF
+
+
+@dataclass(frozen=True)
+class WindowInput:
+    start: datetime
+    end: datetime
+    session_type_id: int | None
+    instant_booking: bool
+    weekdays: tuple[str, ...] | None
+    until: date | None
+    count: int | None
+
+
+def to_domain(window: AvailabilityWindow) -> recurrence.Window:
+    """The row as the pure expansion sees it (exceptions keyed by original start)."""
+    edits = {
+        e.occurrence_start: recurrence.OccurrenceEdit(
+            e.kind, e.start_at, e.end_at, e.instant_booking
+        )
+        for e in window.exceptions
+    }
+    return recurrence.Window(
+        id=window.id,
+        start=window.start_at,
+        end=window.end_at,
+        timezone=window.timezone,
+        session_type_id=window.session_type_id,
+        instant_booking=window.instant_booking,
+        weekdays=tuple(window.recurrence_weekdays.split(",")) if window.is_recurring else None,
+        until=window.recurrence_until,
+        count=window.recurrence_count,
+        edits=edits,
+    )
+
+
+def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[AvailabilityWindow]:
+    """Only the windows that can touch [start, end), with their exceptions (two queries)."""
+    query = (
+        select(AvailabilityWindow)
+        .where(
+            AvailabilityWindow.coach_id == coach_id,
+            AvailabilityWindow.start_at < end,
+            or_(
+                AvailabilityWindow.series_end_at.is_(None),
+                AvailabilityWindow.series_end_at > start,
+            ),
+        )
+        .options(selectinload(AvailabilityWindow.exceptions))
+        .order_by(AvailabilityWindow.id)
+    )
+    return list(db.session.scalars(query))
+
+
+def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:
+    require_coach(coach)
+    _check(coach, data)
+    window = AvailabilityWindow(coach_id=coach.id, timezone=coach.timezone)
+    _assign(window, data)
+    db.session.add(window)
+    db.session.commit()
+    logger.info("availability %s created by coach %s", window.id, coach.id)
+    return window
+
+
+def get_own_window(coach: User, window_id: int) -> AvailabilityWindow:
+    window = db.session.get(AvailabilityWindow, window_id)
+    if window is None:
+        raise not_found("availability")
+    if window.coach_id != coach.id:
+        raise forbidden("Only the coach who owns this availability can change it.")
+    return window
+
+
+def update_series(coach: User, window_id: int, changes: dict | WindowInput):
+    """Change the whole series; omitted fields keep their values. Edits of single
+    occurrences are kept only while the series keeps its times and pattern (otherwise they
+    would point at nothing)."""
+    window = get_own_window(coach, window_id)
+    data = changes if isinstance(changes, WindowInput) else _merged(window, changes)
+    _check(coach, data)
+    pattern_changed = (
+        window.start_at != data.start
+        or window.end_at != data.end
+        or window.recurrence_weekdays != _weekdays(data)
+        or window.recurrence_until != data.until
+        or window.recurrence_count != data.count
+    )
+    _assign(window, data)
+    if pattern_changed:
+        window.exceptions.clear()
+    db.session.commit()
+    return window
+
+
+def update_occurrence(
+    coach: User,
+    window_id: int,
+    occurrence: datetime,
+    start: datetime,
+    end: datetime,
+    instant_booking: bool | None,
+) -> AvailabilityWindow:
+    """Move or change one occurrence of a series (or the one-off window itself)."""
+    window = get_own_window(coach, window_id)
+    if not window.is_recurring:
+        data = WindowInput(
+            start,
+            end,
+            window.session_type_id,
+            window.instant_booking if instant_booking is None else instant_booking,
+            None,
+            None,
+            None,
+        )
+        return update_series(coach, window_id, data)
+    _require_occurrence(window, occurrence)
+    if end <= start:
+        raise validation_error({"end": ["Must be after start."]})
+    if end - start > MAX_RECURRING_OCCURRENCE:
+        raise validation_error({"end": ["An occurrence lasts at most 24 hours."]})
+    _set_exception(window, occurrence, "modified", start, end, instant_booking)
+    db.session.commit()
+    return window
+
+
+def delete_window(coach: User, window_id: int, occurrence: datetime | None) -> None:
+    """Delete the series, or (with ``occurrence``) just that one occurrence."""
+    window = get_own_window(coach, window_id)
+    if occurrence is None or not window.is_recurring:
+        db.session.delete(window)
+    else:
+        _require_occurrence(window, occurrence)
+        _set_exception(window, occurrence, "deleted", None, None, None)
+    db.session.commit()
+    logger.info("availability %s deleted (%s)", window_id, occurrence or "series")
+
+
+def _merged(window: AvailabilityWindow, changes: dict) -> WindowInput:
+    if "recurrence" in changes:
+        recurrence_ = changes["recurrence"] or {}
+        weekdays = tuple(recurrence_["weekdays"]) if recurrence_ else None
+        until, count = recurrence_.get("until"), recurrence_.get("count")
+    else:
+        weekdays = tuple(window.recurrence_weekdays.split(",")) if window.is_recurring else None
+        until, count = window.recurrence_until, window.recurrence_count
+    return WindowInput(
+        start=changes["start"],
+        end=changes["end"],
+        session_type_id=changes.get("session_type_id", window.session_type_id),
+        instant_booking=changes.get("instant_booking", window.instant_booking),
+        weekdays=weekdays,
+        until=until,
+        count=count,
+    )
+
+
+def _require_occurrence(window: AvailabilityWindow, occurrence: datetime) -> None:
+    spec = to_domain(window)
+    around = recurrence.expand(
+        recurrence.Window(**{**spec.__dict__, "edits": {}}),
+        occurrence - timedelta(days=1),
+        occurrence + timedelta(days=2),
+    )
+    if not any(o.occurrence == occurrence for o in around):
+        raise not_found("occurrence")
+
+
+def _set_exception(window, occurrence, kind, start, end, instant_booking) -> None:
+    existing = next((e for e in window.exceptions if e.occurrence_start == occurrence), None)
+    if existing is None:
+        existing = AvailabilityException(occurrence_start=occurrence)
+        window.exceptions.append(existing)
+    existing.kind = kind
+    existing.start_at, existing.end_at = start, end
+    existing.instant_booking = instant_booking
+
+
+def _assign(window: AvailabilityWindow, data: WindowInput) -> None:
+    window.start_at, window.end_at = data.start, data.end
+    window.session_type_id = data.session_type_id
+    window.instant_booking = data.instant_booking
+    window.recurrence_weekdays = _weekdays(data)
+    window.recurrence_until, window.recurrence_count = data.until, data.count
+    window.series_end_at = recurrence.series_end(_spec(window))
+
+
+def _spec(window: AvailabilityWindow) -> recurrence.Window:
+    return recurrence.Window(
+        id=window.id or 0,
+        start=window.start_at,
+        end=window.end_at,
+        timezone=window.timezone,
+        weekdays=tuple(window.recurrence_weekdays.split(","))
+        if window.recurrence_weekdays
+        else None,
+        until=window.recurrence_until,
+        count=window.recurrence_count,
+    )
+
+
+def _weekdays(data: WindowInput) -> str | None:
+    if data.weekdays is None:
+        return None
+    order = recurrence.WEEKDAY_CODES
+    return ",".join(sorted(set(data.weekdays), key=order.index))
+
+
+def _check(coach: User, data: WindowInput) -> None:
+    problems: dict[str, list[str]] = {}
+    if data.end <= data.start:
+        problems["end"] = ["Must be after start."]
+    elif data.weekdays is None and data.end - data.start > MAX_ONE_OFF:
+        problems["end"] = ["A one-off window lasts at most 7 days."]
+    elif data.weekdays is not None and data.end - data.start > MAX_RECURRING_OCCURRENCE:
+        problems["end"] = ["Each occurrence lasts at most 24 hours."]
+    if data.weekdays is not None:
+        local_start = data.start.astimezone(ZoneInfo(coach.timezone))
+        code = recurrence.WEEKDAY_CODES[local_start.weekday()]
+        if code not in data.weekdays:
+            problems["recurrence.weekdays"] = [
+                f"The first occurrence ({local_start:%Y-%m-%d}, {code}) must fall on one of "
+                "the weekdays."
+            ]
+        if data.until is not None:
+            if data.until < local_start.date():
+                problems["recurrence.until"] = ["Must not be before the first occurrence."]
+            elif data.until > local_start.date() + MAX_SERIES_SPAN:
+                problems["recurrence.until"] = [f"At most {MAX_SERIES_YEARS} years ahead."]
+    if data.session_type_id is not None:
+        session_type = db.session.get(SessionType, data.session_type_id)
+        if (
+            session_type is None
+            or session_type.coach_id != coach.id
+            or session_type.deleted_at is not None
+        ):
+            problems["session_type_id"] = ["Not one of your session types."]
+    if problems:
+        raise validation_error(problems)

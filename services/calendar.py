@@ -1,0 +1,243 @@
+"""What a viewer sees of a coach's calendar: free time, bookings, busy blocks, bookable
+slots and the price preview. Every entry point asks the one privacy function first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from domain import recurrence, slots
+from domain.errors import AppError, not_found, validation_error
+from domain.pricing import Discount, PlatformFee, PriceBreakdown, calculate_price
+from extensions import db
+from models import ACTIVE_STATUSES, Booking, Coupon, SessionType, User
+from models.types import utcnow
+from services.availability import LONGEST_OCCURRENCE, to_domain, windows_in_range
+from services.connections import connection_between
+from services.visibility import can_view_calendar, require_calendar_view, viewer_id_of
+
+MAX_RANGE = timedelta(days=62)
+# A booking lasts at most a day plus two 8-hour buffers: a range scan can stop there.
+LONGEST_BLOCK = timedelta(hours=24 + 16)
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    coach: User
+    viewer_id: int | None
+    free: list[slots.FreeSpan]
+    bookings: list  # rows of calendar_bookings()
+
+
+def check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise validation_error({"end": ["Must be after start."]})
+    if end - start > MAX_RANGE:
+        raise validation_error({"end": [f"A range spans at most {MAX_RANGE.days} days."]})
+
+
+def _in_range(coach_id: int, start: datetime, end: datetime):
+    """Active bookings whose blocked range touches [start, end): an indexed range scan on
+    (coach, blocked start) bounded on both sides, never the coach's whole history."""
+    return (
+        Booking.coach_id == coach_id,
+        Booking.blocked_start_at < end,
+        Booking.blocked_start_at > start - LONGEST_BLOCK,
+        Booking.blocked_end_at > start,
+        Booking.status.in_(ACTIVE_STATUSES),
+    )
+
+
+def busy_in_range(coach_id: int, start: datetime, end: datetime) -> list[slots.Busy]:
+    """Just the three columns the slot computation needs, without loading whole rows."""
+    rows = db.session.execute(
+        select(Booking.blocked_start_at, Booking.blocked_end_at, Booking.slot_key).where(
+            *_in_range(coach_id, start, end)
+        )
+    )
+    return [slots.Busy(*row) for row in rows]
+
+
+def calendar_bookings(coach_id: int, start: datetime, end: datetime) -> list:
+    """The columns a calendar shows of active bookings in the range (named tuples)."""
+    columns = (
+        Booking.id,
+        Booking.coach_id,
+        Booking.client_id,
+        Booking.session_type_id,
+        Booking.start_at,
+        Booking.end_at,
+        Booking.blocked_start_at,
+        Booking.blocked_end_at,
+        Booking.slot_key,
+        Booking.status,
+        Booking.kind,
+    )
+    query = select(*columns).where(*_in_range(coach_id, start, end))
+    return list(db.session.execute(query.order_by(Booking.blocked_start_at)))
+
+
+def busy_of(bookings) -> list[slots.Busy]:
+    return [slots.Busy(b.blocked_start_at, b.blocked_end_at, b.slot_key) for b in bookings]
+
+
+def occurrences(coach_id: int, start: datetime, end: datetime) -> list[recurrence.Occurrence]:
+    windows = windows_in_range(coach_id, start - LONGEST_OCCURRENCE, end)
+    return recurrence.expand_all((to_domain(w) for w in windows), start, end)
+
+
+def calendar(viewer, coach: User | None, start: datetime, end: datetime) -> CalendarView:
+    """Free availability after splitting, and the active bookings in the range."""
+    coach = require_calendar_view(viewer, coach)
+    check_range(start, end)
+    bookings = calendar_bookings(coach.id, start, end)
+    free = slots.free_time(occurrences(coach.id, start, end), busy_of(bookings))
+    free = [span for span in free if span.end > start and span.start < end]
+    return CalendarView(coach, viewer_id_of(viewer), free, bookings)
+
+
+def bookable_slots(
+    viewer,
+    coach: User | None,
+    session_type_id: int,
+    duration: int | None,
+    start: datetime,
+    end: datetime,
+    now: datetime | None = None,
+):
+    """Every bookable start for the type and duration in the range, as this viewer may book."""
+    coach = require_calendar_view(viewer, coach)
+    check_range(start, end)
+    session_type = bookable_session_type(coach, session_type_id)
+    duration = check_duration(session_type, duration)
+    now = now or utcnow()
+    rules = slots.SlotRules(
+        session_type_id=session_type.id,
+        duration_minutes=duration,
+        buffer_before_minutes=session_type.buffer_before_minutes,
+        buffer_after_minutes=session_type.buffer_after_minutes,
+        min_notice_minutes=session_type.min_notice_minutes,
+        max_advance_days=session_type.max_advance_days,
+        firm_booking=session_type.firm_booking,
+        is_group=session_type.format == "group",
+        max_attendees=session_type.max_attendees,
+    )
+    margin = timedelta(minutes=duration + rules.buffer_after_minutes)
+    busy = busy_in_range(
+        coach.id, start - timedelta(minutes=rules.buffer_before_minutes), end + margin
+    )
+    return slots.bookable_slots(
+        occurrences(coach.id, start, end + margin),
+        busy,
+        rules,
+        now=now,
+        range_start=start,
+        range_end=end,
+        timezone=coach.timezone,
+        viewer_connected=is_connected(viewer, coach),
+    )
+
+
+def is_connected(viewer, coach: User) -> bool:
+    viewer_id = viewer_id_of(viewer)
+    if viewer_id is None or viewer_id == coach.id:
+        return False
+    connection = connection_between(viewer_id, coach.id)
+    return connection is not None and connection.status == "accepted"
+
+
+def bookable_session_type(coach: User, session_type_id: int) -> SessionType:
+    session_type = db.session.get(SessionType, session_type_id)
+    if (
+        session_type is None
+        or session_type.coach_id != coach.id
+        or not session_type.active
+        or session_type.deleted_at is not None
+    ):
+        raise not_found("session type")
+    return session_type
+
+
+def check_duration(session_type: SessionType, duration: int | None) -> int:
+    """The chosen duration, or the type's default; on the step, within min and max."""
+    if duration is None:
+        return session_type.duration_default
+    low, high, step = (
+        session_type.duration_min,
+        session_type.duration_max,
+        session_type.duration_step,
+    )
+    if not low <= duration <= high or (duration - low) % step:
+        raise validation_error(
+            {"duration_minutes": [f"Choose {low} to {high} minutes in steps of {step}."]}
+        )
+    return duration
+
+
+def price_preview(
+    viewer,
+    session_type_id: int,
+    duration: int | None,
+    coupon_code: str | None,
+    now: datetime | None = None,
+) -> PriceBreakdown:
+    """The breakdown the booking modal shows, computed by the same function as the booking."""
+    session_type = db.session.get(SessionType, session_type_id)
+    if session_type is None or not can_view_calendar(viewer, session_type.coach):
+        raise not_found("session type")
+    coach = session_type.coach
+    session_type = bookable_session_type(coach, session_type_id)
+    duration = check_duration(session_type, duration)
+    coupon = usable_coupon(coach, coupon_code, now or utcnow()) if coupon_code else None
+    return price_for(coach, session_type, duration, coupon)
+
+
+def price_for(
+    coach: User, session_type: SessionType, duration: int, coupon: Coupon | None
+) -> PriceBreakdown:
+    config = current_app.config
+    fee = PlatformFee(
+        Decimal(str(config["PLATFORM_FEE_PERCENT"])),
+        int(config["PLATFORM_FEE_FIXED"]),
+        config["PLATFORM_FEE_PAYER"],
+    )
+    discount = None
+    if coupon is not None:
+        discount = Discount(coupon.code, coupon.percent_off, coupon.amount_off)
+    return calculate_price(
+        price_default=session_type.price_amount,
+        duration_default=session_type.duration_default,
+        duration=duration,
+        currency=coach.currency,
+        vat_rate=coach.vat_rate or Decimal(0),
+        discount=discount,
+        fee=fee,
+    )
+
+
+def usable_coupon(coach: User, code: str, now: datetime) -> Coupon:
+    """The coach's coupon with this code, valid now and not used up; else a field error."""
+    coupon = db.session.scalar(
+        select(Coupon).where(
+            Coupon.coach_id == coach.id,
+            Coupon.code == code.strip().upper(),
+            Coupon.deleted_at.is_(None),
+        )
+    )
+    if coupon is None:
+        raise _coupon_error("This code is not valid for this coach.")
+    if coupon.valid_from is not None and now < coupon.valid_from:
+        raise _coupon_error("This code is not valid yet.")
+    if coupon.valid_until is not None and now >= coupon.valid_until:
+        raise _coupon_error("This code has expired.")
+    if coupon.max_redemptions is not None and coupon.redemption_count >= coupon.max_redemptions:
+        raise _coupon_error("This code has been used up.")
+    return coupon
+
+
+def _coupon_error(message: str) -> AppError:
+    return validation_error({"coupon_code": [message]})
