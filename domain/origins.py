@@ -40,6 +40,8 @@ def normalise_origin(value: str) -> str:
     ):
         raise ValueError(NOT_AN_ORIGIN)
     host = _checked_host(host)
+    if port == 0:
+        raise ValueError(NOT_AN_ORIGIN)
     if port is None or port == DEFAULT_PORTS[scheme]:
         return f"{scheme}://{host}"
     return f"{scheme}://{host}:{port}"

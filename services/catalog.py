@@ -80,7 +80,7 @@ def get_session_type(viewer, session_type_id: int) -> SessionType:
 
 def create_session_type(coach: User, values: dict) -> SessionType:
     require_coach(coach)
-    full = with_defaults(values)
+    full = with_defaults(_trimmed(values))
     _check_session_type(coach, full)
     session_type = SessionType(coach_id=coach.id, **_columns(full, SESSION_TYPE_COLUMNS))
     db.session.add(session_type)
@@ -92,7 +92,7 @@ def create_session_type(coach: User, values: dict) -> SessionType:
 def update_session_type(coach: User, session_type_id: int, changes: dict) -> SessionType:
     session_type = _own_session_type(coach, session_type_id)
     current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
-    full = {**current, **changes}
+    full = {**current, **_trimmed(changes)}
     # Switching the format resets the capacity to its default; re-sending it does not.
     if full["format"] != current["format"] and "max_attendees" not in changes:
         full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
@@ -216,6 +216,13 @@ def _commit_coupon(code: str) -> None:
         raise AppError(
             "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
         ) from exc
+
+
+def _trimmed(values: dict) -> dict:
+    """Names are shown in lists and e-mails: no stray spaces around them."""
+    if isinstance(values.get("name"), str):
+        return {**values, "name": values["name"].strip()}
+    return values
 
 
 def _columns(values: dict, columns: tuple[str, ...]) -> dict:

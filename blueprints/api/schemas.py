@@ -39,6 +39,11 @@ def _strict_int(low: int, high: int, **kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(low, high), **kwargs)
 
 
+def _boolean(**kwargs) -> fields.Boolean:
+    """JSON true or false only: "yes", 1 or "on" are a validation error, not a guess."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 def _timezone(value: str) -> None:
     if not is_valid_timezone(value):
         raise ValidationError("Not an IANA time zone such as Europe/Berlin.")
@@ -157,7 +162,7 @@ class CancellationSchema(BaseSchema):
 
 
 class NotificationSettingsSchema(BaseSchema):
-    email = fields.Boolean()
+    email = _boolean()
     reminder_offsets_minutes = fields.List(
         _strict_int(1, 60 * 24 * 14), validate=validate.Length(max=5)
     )
@@ -169,7 +174,7 @@ class SessionTypeSchema(BaseSchema):
     format = fields.String(validate=validate.OneOf(FORMATS))
     location = fields.String(validate=validate.Length(max=500))
     color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Use #rrggbb."))
-    active = fields.Boolean()
+    active = _boolean()
     duration = fields.Nested(DurationSchema)
     price = fields.Nested(PriceSchema)
     rules = fields.Nested(RulesSchema)
@@ -235,7 +240,7 @@ class AvailabilitySchema(BaseSchema):
     start = fields.AwareDateTime(required=True, format="iso")
     end = fields.AwareDateTime(required=True, format="iso")
     session_type_id = _strict_int(1, 2**31 - 1, allow_none=True, load_default=None)
-    instant_booking = fields.Boolean(load_default=True)
+    instant_booking = _boolean(load_default=True)
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True, load_default=None)
 
 
@@ -245,7 +250,7 @@ class AvailabilityUpdateSchema(BaseSchema):
     start = fields.AwareDateTime(required=True, format="iso")
     end = fields.AwareDateTime(required=True, format="iso")
     session_type_id = _strict_int(1, 2**31 - 1, allow_none=True)
-    instant_booking = fields.Boolean()
+    instant_booking = _boolean()
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
 
 

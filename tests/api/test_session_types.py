@@ -112,6 +112,15 @@ def test_a_zero_decimal_currency_is_the_coachs_own(app, api):
     assert response.get_json()["session_type"]["price"] == {"amount": 5000, "currency": "JPY"}
 
 
+def test_a_name_is_stored_without_surrounding_spaces(app, api):
+    coach = make_coach(app)
+    response = api.post(URL, json={"name": "  Intro call  "}, as_=coach)
+    assert response.get_json()["session_type"]["name"] == "Intro call"
+    type_id = response.get_json()["session_type"]["id"]
+    patched = api.patch(url(type_id), json={"name": " Deep dive "}, as_=coach)
+    assert patched.get_json()["session_type"]["name"] == "Deep dive"
+
+
 def test_unknown_fields_are_ignored(app, api):
     coach = make_coach(app)
     payload = {
@@ -397,6 +406,9 @@ def test_signed_out_callers_must_authenticate_to_list_or_change(app, api):
         ({"cancellation": {"partial_refund_hours": 48}}, "cancellation.partial_refund_hours"),
         ({"cancellation": {"partial_refund_percent": 101}}, "cancellation.partial_refund_percent"),
         ({"active": "maybe"}, "active"),
+        ({"active": "yes"}, "active"),
+        ({"active": 1}, "active"),
+        ({"notifications": {"email": "on"}}, "notifications.email"),
     ],
 )  # fmt: skip
 def test_bad_input_is_refused_with_the_field_path_and_nothing_is_written(app, api, payload, field):

@@ -252,6 +252,7 @@ def test_normalising_twice_changes_nothing():
         "https://example.com/?a=1",
         "https://example.com#top",
         "https://example.com:99999",
+        "https://example.com:0",
         "https://example.com:http",
         "https://exa mple.com",
         "https://example.com;script-src",
