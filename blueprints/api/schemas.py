@@ -39,9 +39,17 @@ def _strict_int(low: int, high: int, **kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(low, high), **kwargs)
 
 
-def _boolean(**kwargs) -> fields.Boolean:
+class StrictBoolean(fields.Boolean):
     """JSON true or false only: "yes", 1 or "on" are a validation error, not a guess."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _boolean(**kwargs) -> fields.Boolean:
+    return StrictBoolean(**kwargs)
 
 
 def _timezone(value: str) -> None:
