@@ -11,6 +11,7 @@ from domain.errors import AppError, not_found, validation_error
 from extensions import db
 from models import Connection, Notification, User
 from models.types import utcnow
+from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -22,57 +23,65 @@ def request_connection(requester: User, addressee: User | None) -> Connection:
     if addressee.id == requester.id:
         raise validation_error({"addressee_id": ["You cannot connect with yourself."]})
     pair_key = Connection.key_for(requester.id, addressee.id)
-    existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
-    if existing is not None:
-        raise _exists(existing)
-    connection = Connection(requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key)
-    db.session.add(connection)
-    db.session.add(
-        Notification(
-            user_id=addressee.id,
-            kind="connection_requested",
-            title=f"{requester.name} wants to connect",
-            body="Accept to let them see your calendar if it is shared with connections.",
-            url="/dashboard",
-        )
-    )
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # the other side asked at the same moment
-        db.session.rollback()
+    # The write lock first (SQLite), so two people asking at once queue up instead of
+    # one failing with "database is locked"; PostgreSQL's unique pair_key decides there.
+    with write_transaction():
         existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
-        if existing is None:
-            raise
-        raise _exists(existing) from exc
+        if existing is not None:
+            raise _exists(existing)
+        connection = Connection(
+            requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key
+        )
+        db.session.add(connection)
+        db.session.add(
+            Notification(
+                user_id=addressee.id,
+                kind="connection_requested",
+                title=f"{requester.name} wants to connect",
+                body="Accept to let them see your calendar if it is shared with connections.",
+                url="/dashboard",
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError as exc:  # the other side asked at the same moment
+            db.session.rollback()
+            existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
+            if existing is None:
+                raise
+            raise _exists(existing) from exc
     logger.info("connection %s requested by %s", connection.id, requester.id)
     return connection
 
 
 def respond_to_connection(user: User, connection_id: int, *, accept: bool) -> Connection:
     """The addressee accepts or declines a pending request."""
-    connection = db.session.get(Connection, connection_id)
-    if connection is None or user.id not in (connection.requester_id, connection.addressee_id):
-        raise not_found("connection")
-    if user.id != connection.addressee_id:
-        raise AppError("forbidden", "Only the person asked can answer this request.")
-    if connection.status != "pending":
-        raise AppError(
-            "invalid_transition",
-            f"This request was {connection.status} already.",
-            {"status": [connection.status]},
-        )
-    connection.status = "accepted" if accept else "declined"
-    connection.responded_at = utcnow()
-    if accept:
-        db.session.add(
-            Notification(
-                user_id=connection.requester_id,
-                kind="connection_accepted",
-                title=f"{user.name} accepted your connection request",
-                url="/dashboard",
+    with write_transaction():
+        # Locked (the row on PostgreSQL, the database on SQLite), so a double click answers
+        # once and the second sees the new status: 409, not a 500 or a second answer.
+        connection = db.session.get(Connection, connection_id, with_for_update=True)
+        if connection is None or user.id not in (connection.requester_id, connection.addressee_id):
+            raise not_found("connection")
+        if user.id != connection.addressee_id:
+            raise AppError("forbidden", "Only the person asked can answer this request.")
+        if connection.status != "pending":
+            raise AppError(
+                "invalid_transition",
+                f"This request was {connection.status} already.",
+                {"status": [connection.status]},
             )
-        )
-    db.session.commit()
+        connection.status = "accepted" if accept else "declined"
+        connection.responded_at = utcnow()
+        if accept:
+            db.session.add(
+                Notification(
+                    user_id=connection.requester_id,
+                    kind="connection_accepted",
+                    title=f"{user.name} accepted your connection request",
+                    url="/dashboard",
+                )
+            )
+        db.session.commit()
     logger.info("connection %s %s by %s", connection.id, connection.status, user.id)
     return connection
 

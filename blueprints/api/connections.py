@@ -25,9 +25,11 @@ blp = Blueprint(
 def index(query: dict):
     """The caller's connections, newest first; ``?status=`` filters, ``?cursor=`` pages."""
     items = connections.list_connections(
-        current_user, status=query.get("status"), limit=query["limit"] + 1,
+        current_user,
+        status=query.get("status"),
+        limit=query["limit"] + 1,
         before_id=query.get("cursor"),
-    )  # fmt: skip
+    )
     page = items[: query["limit"]]
     next_cursor = page[-1].id if len(items) > query["limit"] else None
     return {"items": [connection_json(c) for c in page], "next_cursor": next_cursor}
@@ -44,7 +46,9 @@ def create(data: dict):
     if "addressee_id" in data:
         addressee = db.session.get(User, data["addressee_id"])
     else:
-        addressee = db.session.scalar(select(User).where(User.slug == data["coach_slug"]))
+        addressee = db.session.scalar(
+            select(User).where(User.slug == data["coach_slug"].strip().lower())
+        )
     connection = connections.request_connection(current_user, addressee)
     return {"connection": connection_json(connection)}, 201
 
