@@ -111,8 +111,8 @@ def bookable_slots(
     viewer_connected: bool = False,
 ) -> list[Slot]:
     """Every bookable start in [range_start, range_end) for this type and duration."""
-    earliest = max(_ts(now) + rules.min_notice_minutes * 60, _ts(range_start))
-    latest = min(_ts(now + timedelta(days=rules.max_advance_days)), _ts(range_end) - 1)
+    earliest = max(_ts_ceil(now) + rules.min_notice_minutes * 60, _ts_ceil(range_start))
+    latest = min(_ts(now + timedelta(days=rules.max_advance_days)), _ts_ceil(range_end) - 1)
     admitted = [o for o in occurrences if _admits(o, rules)]
     if rules.is_group:
         return _group_slots(admitted, busy, rules, earliest, latest, viewer_connected)
@@ -224,6 +224,11 @@ def _unique(slots: list[Slot]) -> list[Slot]:
 
 def _ts(value: datetime) -> int:
     return int(value.timestamp())
+
+
+def _ts_ceil(value: datetime) -> int:
+    """Whole seconds rounded up: a start may not precede ``now + notice`` by a microsecond."""
+    return _ts(value) + (1 if value.microsecond else 0)
 
 
 def _dt(ts: int) -> datetime:
