@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from domain import recurrence
@@ -60,17 +60,23 @@ def to_domain(window: AvailabilityWindow) -> recurrence.Window:
 
 
 def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[AvailabilityWindow]:
-    """Only the windows that can touch [start, end), with their exceptions (two queries)."""
+    """Only the windows that can touch [start, end), with their exceptions (two queries).
+    An occurrence may be moved outside its series' dates, so a window with a moved
+    occurrence in the range counts too."""
+    within_series = and_(
+        AvailabilityWindow.start_at < end,
+        or_(AvailabilityWindow.series_end_at.is_(None), AvailabilityWindow.series_end_at > start),
+    )
+    moved_into_range = AvailabilityWindow.exceptions.any(
+        and_(
+            AvailabilityException.kind == "modified",
+            AvailabilityException.start_at < end,
+            AvailabilityException.end_at > start,
+        )
+    )
     query = (
         select(AvailabilityWindow)
-        .where(
-            AvailabilityWindow.coach_id == coach_id,
-            AvailabilityWindow.start_at < end,
-            or_(
-                AvailabilityWindow.series_end_at.is_(None),
-                AvailabilityWindow.series_end_at > start,
-            ),
-        )
+        .where(AvailabilityWindow.coach_id == coach_id, or_(within_series, moved_into_range))
         .options(selectinload(AvailabilityWindow.exceptions))
         .order_by(AvailabilityWindow.id)
     )
@@ -128,6 +134,7 @@ def update_occurrence(
 ) -> AvailabilityWindow:
     """Move or change one occurrence of a series (or the one-off window itself)."""
     window = get_own_window(coach, window_id)
+    _require_occurrence(window, occurrence)
     if not window.is_recurring:
         data = WindowInput(
             start,
@@ -139,7 +146,6 @@ def update_occurrence(
             None,
         )
         return update_series(coach, window_id, data)
-    _require_occurrence(window, occurrence)
     if end <= start:
         raise validation_error({"end": ["Must be after start."]})
     if end - start > MAX_RECURRING_OCCURRENCE:
@@ -152,10 +158,11 @@ def update_occurrence(
 def delete_window(coach: User, window_id: int, occurrence: datetime | None) -> None:
     """Delete the series, or (with ``occurrence``) just that one occurrence."""
     window = get_own_window(coach, window_id)
+    if occurrence is not None:
+        _require_occurrence(window, occurrence)
     if occurrence is None or not window.is_recurring:
         db.session.delete(window)
     else:
-        _require_occurrence(window, occurrence)
         _set_exception(window, occurrence, "deleted", None, None, None)
     db.session.commit()
     logger.info("availability %s deleted (%s)", window_id, occurrence or "series")

@@ -138,7 +138,8 @@ def bookable_slots(
         range_start=start,
         range_end=end,
         timezone=coach.timezone,
-        viewer_connected=is_connected(viewer, coach),
+        # Only a connected-only firm rule needs the connection: skip the query otherwise.
+        viewer_connected=rules.firm_booking == "connected" and is_connected(viewer, coach),
     )
 
 
