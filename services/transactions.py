@@ -27,6 +27,9 @@ def install_sqlite_hooks(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         dbapi_connection.execute("PRAGMA foreign_keys=ON")
         dbapi_connection.execute("PRAGMA busy_timeout=30000")
+        # WAL lets readers go on while one writer holds the lock (synchronous stays FULL:
+        # a committed booking survives a power cut).
+        dbapi_connection.execute("PRAGMA journal_mode=WAL")
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
