@@ -37,8 +37,7 @@ def register():
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(url_for("pages.dashboard"))
     status = 400 if form.errors else 200
-    return render_page("auth/register.html", form=form, zones=timezone_names(),
-                       status=status)  # fmt: skip
+    return render_page("auth/register.html", form=form, zones=timezone_names(), status=status)
 
 
 @bp.route("/login", methods=["GET", "POST"])

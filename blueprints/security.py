@@ -66,13 +66,16 @@ def _email_key() -> str:
 def auth_rate_limits(action: str):
     """Login: per IP and per e-mail; registration: per IP (SPEC section 12).
 
-    Shared scopes, so the web form and the API draw on one budget.
+    Shared scopes, so the web form and the API draw on one budget. Only attempts count:
+    showing the form (GET) does not.
     """
 
     def decorate(view):
-        view = limiter.shared_limit(_auth_limit, scope=f"{action}-ip")(view)
+        view = limiter.shared_limit(_auth_limit, scope=f"{action}-ip", methods=["POST"])(view)
         if action == "login":
-            view = limiter.shared_limit(_auth_limit, scope="login-email", key_func=_email_key)(view)
+            view = limiter.shared_limit(
+                _auth_limit, scope="login-email", key_func=_email_key, methods=["POST"]
+            )(view)
         return view
 
     return decorate

@@ -18,10 +18,13 @@ from domain.slugs import slug_candidates
 from extensions import db
 from models import ApiToken, User
 from models.types import utcnow
+from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 
 COACH_ONLY_FIELDS = ("slug", "calendar_privacy", "currency", "vat_rate", "embed_domains")
+# Coaches of one name signing up at the same moment may pick the same slug (PostgreSQL).
+SLUG_ATTEMPTS = 10
 # Compared against when the e-mail is unknown, so both paths cost one hash check.
 _DUMMY_HASH = None
 
@@ -39,30 +42,40 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def register_user(*, email: str, password: str, name: str, role: str, timezone: str) -> User:
-    """Create a coach or client; coaches get a free slug derived from their name."""
+    """Create a coach or client; coaches get a free slug derived from their name.
+
+    The check and the insert run under the write lock (SQLite), so sign-ups at the same
+    moment queue up; on PostgreSQL the unique indexes decide and a lost slug is retried.
+    """
     email = normalise_email(email)
-    if find_user_by_email(email) is not None:
-        raise _email_taken()
-    user = User(
-        email=email,
-        password_hash=hash_password(password),
-        name=name.strip(),
-        role=role,
-        timezone=timezone,
-    )
-    if role == "coach":
-        user.slug = _free_slug(name)
-        user.calendar_privacy = "connected"
-    db.session.add(user)
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent registration took the address or slug
-        db.session.rollback()
-        if find_user_by_email(email) is not None:
-            raise _email_taken() from exc
-        raise
-    logger.info("registered user %s as %s", user.id, role)
-    return user
+    password_hash = hash_password(password)  # before taking the lock: the KDF is slow
+    for attempt in range(SLUG_ATTEMPTS):
+        with write_transaction():
+            if find_user_by_email(email) is not None:
+                raise _email_taken()
+            user = User(
+                email=email,
+                password_hash=password_hash,
+                name=name.strip(),
+                role=role,
+                timezone=timezone,
+            )
+            if role == "coach":
+                user.slug = _free_slug(name)
+                user.calendar_privacy = "connected"
+            db.session.add(user)
+            try:
+                db.session.commit()
+            except IntegrityError as exc:  # a concurrent registration took the address or slug
+                db.session.rollback()
+                if find_user_by_email(email) is not None:
+                    raise _email_taken() from exc
+                if role != "coach" or attempt == SLUG_ATTEMPTS - 1:
+                    raise
+                continue
+        logger.info("registered user %s as %s", user.id, role)
+        return user
+    raise AssertionError("unreachable")
 
 
 def authenticate(email: str, password: str) -> User:
@@ -81,16 +94,17 @@ def issue_api_token(user: User, now: datetime | None = None) -> tuple[str, datet
     now = now or utcnow()
     raw = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=current_app.config["API_TOKEN_TTL_HOURS"])
-    db.session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_digest(raw),
-            scope="api",
-            created_at=now,
-            expires_at=expires_at,
+    with write_transaction():
+        db.session.add(
+            ApiToken(
+                user_id=user.id,
+                token_hash=_digest(raw),
+                scope="api",
+                created_at=now,
+                expires_at=expires_at,
+            )
         )
-    )
-    db.session.commit()
+        db.session.commit()
     return raw, expires_at
 
 
@@ -111,9 +125,10 @@ def user_for_token(raw: str, scope: str = "api", now: datetime | None = None) ->
 
 
 def revoke_api_token(raw: str) -> None:
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
-    if token is not None and token.revoked_at is None:
-        token.revoked_at = utcnow()
+    with write_transaction():
+        token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+        if token is not None and token.revoked_at is None:
+            token.revoked_at = utcnow()
         db.session.commit()
 
 
@@ -126,27 +141,24 @@ def update_profile(user: User, changes: dict) -> User:
             "Only coaches have these settings.",
             {field: ["Only coaches have this setting."] for field in refused},
         )
-    if "slug" in changes and changes["slug"] != user.slug:
-        taken = db.session.scalar(
-            select(User.id).where(User.slug == changes["slug"], User.id != user.id)
-        )
-        if taken is not None:
-            raise AppError(
-                "slug_taken", "This address is taken.", {"slug": ["This address is taken."]}
+    with write_transaction():  # on SQLite, reading first and writing later may fail
+        if "slug" in changes and changes["slug"] != user.slug:
+            taken = db.session.scalar(
+                select(User.id).where(User.slug == changes["slug"], User.id != user.id)
             )
-    for field in ("name", "timezone", *COACH_ONLY_FIELDS):
-        if field in changes:
-            value = changes[field]
-            if field == "vat_rate":
-                value = Decimal(value)
-            setattr(user, field, value)
-    try:
-        db.session.commit()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise AppError(
-            "slug_taken", "This address is taken.", {"slug": ["This address is taken."]}
-        ) from exc
+            if taken is not None:
+                raise _slug_taken()
+        for field in ("name", "timezone", *COACH_ONLY_FIELDS):
+            if field in changes:
+                value = changes[field]
+                if field == "vat_rate":
+                    value = Decimal(value)
+                setattr(user, field, value)
+        try:
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            raise _slug_taken() from exc
     logger.info("user %s updated %s", user.id, sorted(changes))
     return user
 
@@ -156,6 +168,10 @@ def _free_slug(name: str) -> str:
         if db.session.scalar(select(User.id).where(User.slug == candidate)) is None:
             return candidate
     raise AssertionError("unreachable")  # slug_candidates never ends
+
+
+def _slug_taken() -> AppError:
+    return AppError("slug_taken", "This address is taken.", {"slug": ["This address is taken."]})
 
 
 def _email_taken() -> AppError:

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from blueprints.api.schemas import ProfileSchema
 from blueprints.api.serializers import user_json
 from blueprints.security import api_login_required
+from domain.errors import AppError
 from domain.origins import normalise_origin
 from services import accounts
 
@@ -30,5 +31,11 @@ def update(changes: dict):
         changes["embed_domains"] = sorted({normalise_origin(o) for o in changes["embed_domains"]})
     if "name" in changes:
         changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise AppError(
+                "validation_error", "The request is not valid.", {"name": ["Enter your name."]}
+            )
+    if "vat_rate" in changes:
+        changes["vat_rate"] += 0  # Decimal("-0") + 0 is 0: never store a negative zero
     user = accounts.update_profile(current_user._get_current_object(), changes)
     return {"user": user_json(user)}
