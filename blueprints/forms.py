@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from domain.timezones import is_valid_timezone
@@ -34,8 +41,8 @@ class RegisterForm(FlaskForm):
     role = RadioField(
         "I am a",
         choices=[
-            ("client", "Client: I want to book sessions"),
-            ("coach", "Coach: I offer sessions"),
+            SelectChoice("client", "Client: I want to book sessions"),
+            SelectChoice("coach", "Coach: I offer sessions"),
         ],
         default="client",
         validators=[DataRequired("Choose coach or client.")],

@@ -129,6 +129,17 @@ def init_security(app: Flask) -> None:
             return
         csrf.protect(apply_exemptions=True)
 
+    @app.before_request
+    def require_json_bodies():
+        """The API reads JSON only; any other body is refused rather than ignored."""
+        if (
+            request.path.startswith("/api/")
+            and request.method in UNSAFE_METHODS
+            and request.content_length
+            and not request.is_json
+        ):
+            raise AppError("unsupported_media_type", "Send the body as application/json.")
+
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

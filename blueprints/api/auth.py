@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_login import logout_user
 from flask_smorest import Blueprint
 
 from blueprints.api.schemas import LoginSchema, RegisterSchema
@@ -39,6 +40,8 @@ def logout():
     token = bearer_token()
     if token:
         accounts.revoke_api_token(token)
+    else:  # signed in through the web session: end it
+        logout_user()
     return "", 204
 
 

@@ -331,3 +331,16 @@ def test_coaches_changing_their_settings_at_once_all_succeed(app):
 
     assert statuses == [200] * 4
     assert [user_row(app, c)["slug"] for c in coaches] == [f"renamed-{n}" for n in range(4)]
+
+
+def test_a_body_that_is_not_json_is_refused_with_415_and_changes_nothing(app, api):
+    from tests.factories import make_coach, user_row
+    from tests.helpers import assert_error
+
+    coach = make_coach(app)
+    before = user_row(app, coach)
+    response = api.patch(
+        "/api/me", data="name=Renamed", headers={"Content-Type": "text/plain"}, as_=coach
+    )
+    assert_error(response, 415, "unsupported_media_type")
+    assert user_row(app, coach) == before

@@ -421,3 +421,15 @@ class TestPageRateLimits:
 
         for _ in range(3):
             assert web_login(client, coach.email, "wrong guess").status_code == 400
+
+
+def test_api_logout_with_the_session_cookie_ends_the_web_session(app, client):
+    coach = make_coach(app)
+    web_login(client, coach.email, PASSWORD)
+    token = csrf_token(client, "/dashboard")
+
+    response = client.post("/api/auth/logout", headers={"X-CSRFToken": token})
+
+    assert response.status_code == 204
+    assert client.get("/dashboard").status_code == 302
+    assert_error(client.get("/api/me"), 401, "unauthorized")
