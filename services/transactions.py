@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from extensions import db
@@ -13,6 +13,8 @@ from extensions import db
 # The SQLSTATE PostgreSQL raises when an exclusion constraint rejects a row.
 EXCLUSION_VIOLATION = "23P01"
 UNIQUE_VIOLATION = "23505"
+# The first key of PostgreSQL advisory locks taken per coach calendar.
+CALENDAR_LOCK_SPACE = 1
 
 
 def install_sqlite_hooks(engine: Engine) -> None:
@@ -64,3 +66,18 @@ def constraint_violated(exc: Exception) -> tuple[str | None, str | None]:
     sqlstate = getattr(orig, "sqlstate", None)
     diag = getattr(orig, "diag", None)
     return sqlstate, getattr(diag, "constraint_name", None)
+
+
+def lock_calendar(coach_id: int) -> None:
+    """Serialise writers of one coach's calendar for the rest of the transaction.
+
+    On PostgreSQL a transaction-scoped advisory lock per coach: the exclusion constraint
+    already refuses overlaps, but counting group seats and coupon redemptions needs the
+    lock. On SQLite ``BEGIN IMMEDIATE`` (see ``write_transaction``) already holds every
+    writer off.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, :key)"),
+            {"space": CALENDAR_LOCK_SPACE, "key": coach_id},
+        )

@@ -18,7 +18,17 @@ class JsonApi(Api):
 
 
 def init_api(app: Flask) -> JsonApi:
-    from blueprints.api import auth, calendar, coaches, connections, coupons, me, session_types
+    from blueprints.api import (
+        auth,
+        bookings,
+        calendar,
+        coaches,
+        connections,
+        coupons,
+        me,
+        notifications,
+        session_types,
+    )
 
     api = JsonApi(
         app,
@@ -26,6 +36,17 @@ def init_api(app: Flask) -> JsonApi:
             "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
         },
     )
-    for module in (auth, me, connections, session_types, coupons, coaches, calendar):
+    modules = (
+        auth,
+        me,
+        connections,
+        session_types,
+        coupons,
+        coaches,
+        calendar,
+        bookings,
+        notifications,
+    )
+    for module in modules:
         api.register_blueprint(module.blp)
     return api

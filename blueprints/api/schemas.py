@@ -276,3 +276,63 @@ class PriceRequestSchema(BaseSchema):
     session_type_id = _strict_int(1, 2**31 - 1, required=True)
     duration_minutes = _strict_int(15, MAX_MINUTES)
     coupon_code = fields.String(validate=validate.Length(max=40), allow_none=True)
+
+
+# --- bookings ----------------------------------------------------------------------
+
+_ID = (1, 2**31 - 1)
+
+
+class BookingCreateSchema(BaseSchema):
+    coach_id = _strict_int(*_ID, required=True)
+    session_type_id = _strict_int(*_ID, required=True)
+    start = fields.AwareDateTime(required=True, format="iso")
+    duration_minutes = _strict_int(15, MAX_MINUTES)
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+    coupon_code = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class MessageSchema(BaseSchema):
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class TimeRangeSchema(BaseSchema):
+    start = fields.AwareDateTime(required=True, format="iso")
+    end = fields.AwareDateTime(required=True, format="iso")
+
+
+class SuggestSchema(MessageSchema):
+    times = fields.List(
+        fields.Nested(TimeRangeSchema), required=True, validate=validate.Length(min=1, max=3)
+    )
+
+
+class ChooseSchema(BaseSchema):
+    suggestion_id = _strict_int(*_ID, required=True)
+
+
+class CancelSchema(BaseSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RescheduleSchema(BaseSchema):
+    start = fields.AwareDateTime(required=True, format="iso")
+
+
+class StatusChangeSchema(CancelSchema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(("completed", "cancelled_by_coach", "cancelled_by_client")),
+    )
+
+
+class SessionsQuerySchema(BaseSchema):
+    start = fields.AwareDateTime(format="iso")
+    end = fields.AwareDateTime(format="iso")
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(max=100))
+
+
+class PageQuerySchema(BaseSchema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.Integer(validate=validate.Range(*_ID))

@@ -223,3 +223,64 @@ def coach_json(coach, session_types) -> dict:
         "calendar_privacy": coach.calendar_privacy,
         "session_types": [session_type_json(st) for st in session_types],
     }
+
+
+def booking_price_json(b) -> dict:
+    """The stored SPEC 5 breakdown of a booking."""
+    return {
+        "currency": b.currency,
+        "base": b.price_base,
+        "discount": {"code": b.discount_code, "amount": b.discount_amount},
+        "net": b.price_net,
+        "vat": {"rate": format(b.vat_rate, "f"), "amount": b.vat_amount},
+        "platform_fee": {"amount": b.platform_fee_amount, "payer": b.platform_fee_payer},
+        "total": b.price_total,
+        "coach_payout": b.coach_payout,
+    }
+
+
+def booking_json(b) -> dict:
+    return {
+        "id": b.id,
+        "coach_id": b.coach_id,
+        "client_id": b.client_id,
+        "session_type_id": b.session_type_id,
+        "start": iso(b.start_at),
+        "end": iso(b.end_at),
+        "duration_minutes": b.duration_minutes,
+        "status": b.status,
+        "kind": b.kind,
+        "message": b.message,
+        "price": booking_price_json(b),
+        "payment": {
+            "status": b.payment_status,
+            "checkout_url": b.checkout_url,
+            "amount_paid": b.amount_paid,
+            "amount_refunded": b.amount_refunded,
+        },
+        "suggestions": [
+            {"id": s.id, "start": iso(s.start_at), "end": iso(s.end_at)} for s in b.suggestions
+        ],
+        "history": [
+            {
+                "from": h.from_status,
+                "to": h.to_status,
+                "by": h.by_user_id,
+                "at": iso(h.at),
+                "note": h.note,
+            }
+            for h in b.history
+        ],
+        "created_at": iso(b.created_at),
+    }
+
+
+def notification_json(n) -> dict:
+    return {
+        "id": n.id,
+        "title": n.title,
+        "body": n.body,
+        "url": n.url,
+        "read": n.read_at is not None,
+        "created_at": iso(n.created_at),
+    }

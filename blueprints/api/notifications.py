@@ -1,0 +1,43 @@
+"""In-app notifications: the list with the unread count, and marking one read."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from blueprints.api.schemas import PageQuerySchema
+from blueprints.api.serializers import notification_json
+from blueprints.security import api_login_required
+from services import notifications
+
+blp = Blueprint(
+    "api_notifications", __name__, url_prefix="/api/notifications", description="Notifications"
+)
+
+
+@blp.route("", methods=["GET"])
+@api_login_required
+@blp.arguments(PageQuerySchema, location="query")
+def index(query: dict):
+    """Newest first, with the number still unread."""
+    items, unread = notifications.list_notifications(
+        current_user, query["limit"] + 1, query.get("cursor")
+    )
+    page = items[: query["limit"]]
+    next_cursor = page[-1].id if len(items) > query["limit"] else None
+    return {
+        "items": [notification_json(n) for n in page],
+        "unread_count": unread,
+        "next_cursor": next_cursor,
+    }
+
+
+@blp.route("/<int:notification_id>/read", methods=["POST"])
+@api_login_required
+def read(notification_id: int):
+    """Mark one of your notifications read."""
+    notification = notifications.mark_read(current_user, notification_id)
+    return {
+        "notification": notification_json(notification),
+        "unread_count": notifications.unread_count(current_user.id),
+    }

@@ -1,0 +1,269 @@
+"""Booking a coach's time: the race-safe creation and the reads (SPEC section 4).
+
+The conflict check and the insert happen in one transaction that cannot double-book:
+``write_transaction`` takes SQLite's write lock before anything is read, ``lock_calendar``
+serialises one coach's writers on PostgreSQL, and the exclusion constraint
+``booking_no_overlap`` refuses an overlap whatever happens (mapped to 409).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from domain import slots
+from domain.errors import AppError, not_found, validation_error
+from domain.recurrence import Occurrence
+from extensions import db
+from models import Booking, BookingHistory, CouponRedemption, SessionType, User
+from models.types import utcnow
+from services import calendar, notifications
+from services.transactions import (
+    EXCLUSION_VIOLATION,
+    constraint_violated,
+    lock_calendar,
+    write_transaction,
+)
+from services.visibility import require_calendar_view
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    coach_id: int
+    session_type_id: int
+    start: datetime
+    duration_minutes: int | None = None
+    message: str = ""
+    coupon_code: str | None = None
+
+
+def create_booking(client: User, request: BookingRequest, now: datetime | None = None) -> Booking:
+    """Book the time, firm or as a request, with its price; 409 if someone was faster."""
+    now = now or utcnow()
+    coach = db.session.get(User, request.coach_id)
+    if coach is not None and coach.id == client.id:
+        raise validation_error({"coach_id": ["You cannot book your own calendar."]})
+    coach = require_calendar_view(client, coach)
+    session_type = calendar.bookable_session_type(coach, request.session_type_id)
+    duration = calendar.check_duration(session_type, request.duration_minutes)
+    start = request.start
+    end = start + timedelta(minutes=duration)
+    check_start(coach, session_type, start, now)
+    if len(request.message) > MAX_MESSAGE:
+        raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
+    coach_id, client_id, type_id = coach.id, client.id, session_type.id
+    with write_transaction():
+        lock_calendar(coach_id)
+        coach, client = db.session.get(User, coach_id), db.session.get(User, client_id)
+        session_type = db.session.get(SessionType, type_id)
+        occurrence, slot_key = claim_time(coach_id, session_type, start, end)
+        coupon = None
+        if request.coupon_code:
+            coupon = calendar.usable_coupon(coach, request.coupon_code, now)
+        price = calendar.price_for(coach, session_type, duration, coupon)
+        firm = slots.is_firm(
+            occurrence.instant_booking,
+            session_type.firm_booking,
+            calendar.is_connected(client, coach),
+        )
+        booking = _new_booking(coach, client, session_type, start, end, slot_key, price)
+        booking.availability_window_id = occurrence.window_id
+        booking.message = request.message.strip()
+        booking.kind = "firm" if firm else "request"
+        booking.status, booking.payment_status = initial_status(firm, price.total)
+        db.session.add(booking)
+        db.session.flush()
+        if coupon is not None:
+            coupon.redemption_count += 1
+            db.session.add(CouponRedemption(coupon_id=coupon.id, booking_id=booking.id))
+        record(booking, None, booking.status, client.id, booking.message)
+        notifications.booking_created(booking)
+        commit_booking()
+    logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
+    return booking
+
+
+def initial_status(firm: bool, total: int) -> tuple[str, str]:
+    """(status, payment status) of a new booking (SPEC 4, Booking 5 and 6)."""
+    payment = payment_status_for(total)
+    if not firm:
+        return "requested", payment
+    if payment == "payment_pending":
+        # Stripe Checkout comes with the payments issue; until then refuse rather than
+        # hold a slot that nobody could pay for.
+        raise AppError("payment_error", "Online payment is not available yet.")
+    return "confirmed", payment
+
+
+def payment_status_for(total: int) -> str:
+    """Free: nothing to pay; Stripe not configured: paid to the coach directly (offline)."""
+    if total == 0:
+        return "not_required"
+    return "payment_pending" if current_app.config.get("STRIPE_SECRET_KEY") else "offline"
+
+
+def check_start(coach: User, session_type: SessionType, start: datetime, now: datetime) -> None:
+    """On the coach's 15-minute grid, after the minimum notice, within the maximum advance."""
+    local = start.astimezone(ZoneInfo(coach.timezone))
+    if local.minute % 15 or local.second or local.microsecond:
+        raise validation_error({"start": ["Start on the quarter hour (:00, :15, :30, :45)."]})
+    if start < now + timedelta(minutes=session_type.min_notice_minutes):
+        raise validation_error(
+            {"start": [f"Book at least {session_type.min_notice_minutes} minutes ahead."]}
+        )
+    if start > now + timedelta(days=session_type.max_advance_days):
+        raise validation_error(
+            {"start": [f"Book at most {session_type.max_advance_days} days ahead."]}
+        )
+
+
+def claim_time(
+    coach_id: int,
+    session_type: SessionType,
+    start: datetime,
+    end: datetime,
+    ignore_booking_id: int | None = None,
+) -> tuple[Occurrence, str]:
+    """Check, under the lock, that [start, end) may be booked; returns the availability
+    occurrence it lies in and the booking's slot key. 409 ``slot_unavailable`` if not."""
+    before = timedelta(minutes=session_type.buffer_before_minutes)
+    after = timedelta(minutes=session_type.buffer_after_minutes)
+    occurrences = calendar.occurrences(coach_id, start - timedelta(days=1), end)
+    is_group = session_type.format == "group"
+    occurrence = _containing(occurrences, session_type, start, end, is_group)
+    if occurrence is None:
+        raise _unavailable("This time is not within the coach's availability.")
+    slot_key = (
+        slots.group_slot_key(occurrence.window_id, occurrence.occurrence)
+        if is_group
+        else f"b-{uuid.uuid4().hex}"
+    )
+    busy = [
+        b for b in _busy_rows(coach_id, start - before, end + after) if b.id != ignore_booking_id
+    ]
+    seats = sum(1 for b in busy if b.slot_key == slot_key)
+    if is_group and seats >= session_type.max_attendees:
+        raise _unavailable("This group session is full.")
+    if any(
+        b.slot_key != slot_key
+        and b.blocked_start_at < end + after
+        and b.blocked_end_at > start - before
+        for b in busy
+    ):
+        raise _unavailable("This time has just been booked.")
+    return occurrence, slot_key
+
+
+def commit_booking() -> None:
+    """Commit; the exclusion constraint's refusal becomes 409 ``slot_unavailable``."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        sqlstate, _constraint = constraint_violated(exc)
+        if sqlstate == EXCLUSION_VIOLATION:
+            raise _unavailable("This time has just been booked.") from exc
+        raise
+
+
+def record(booking: Booking, from_status, to_status, by_user_id, note: str = "") -> None:
+    """A history entry: who (None for the system), from, to, when, note."""
+    booking.history.append(
+        BookingHistory(
+            from_status=from_status,
+            to_status=to_status,
+            by_user_id=by_user_id,
+            at=utcnow(),
+            note=note or "",
+        )
+    )
+
+
+def get_booking(user: User, booking_id: int) -> Booking:
+    """A booking its coach or client asks for; 404 for everyone else."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or user.id not in (booking.coach_id, booking.client_id):
+        raise not_found("booking")
+    return booking
+
+
+def list_sessions(
+    user: User,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+) -> list[Booking]:
+    """The user's own bookings (as coach or client), earliest first, paged by (start, id)."""
+    query = select(Booking).where(or_(Booking.coach_id == user.id, Booking.client_id == user.id))
+    if start is not None:
+        query = query.where(Booking.end_at > start)
+    if end is not None:
+        query = query.where(Booking.start_at < end)
+    if after is not None:
+        query = query.where(
+            or_(
+                Booking.start_at > after[0],
+                and_(Booking.start_at == after[0], Booking.id > after[1]),
+            )
+        )
+    query = query.order_by(Booking.start_at, Booking.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _new_booking(coach, client, session_type, start, end, slot_key, price) -> Booking:
+    before = timedelta(minutes=session_type.buffer_before_minutes)
+    after = timedelta(minutes=session_type.buffer_after_minutes)
+    return Booking(
+        coach_id=coach.id,
+        client_id=client.id,
+        session_type_id=session_type.id,
+        start_at=start,
+        end_at=end,
+        blocked_start_at=start - before,
+        blocked_end_at=end + after,
+        duration_minutes=int((end - start).total_seconds() // 60),
+        slot_key=slot_key,
+        currency=price.currency,
+        price_base=price.base,
+        discount_code=price.discount_code,
+        discount_amount=price.discount_amount,
+        price_net=price.net,
+        vat_rate=price.vat_rate,
+        vat_amount=price.vat_amount,
+        platform_fee_amount=price.fee_amount,
+        platform_fee_payer=price.fee_payer,
+        price_total=price.total,
+        coach_payout=price.coach_payout,
+    )
+
+
+def _containing(occurrences, session_type, start, end, is_group) -> Occurrence | None:
+    for occ in occurrences:
+        if is_group:
+            if occ.session_type_id == session_type.id and occ.start == start and end <= occ.end:
+                return occ
+        elif (
+            occ.session_type_id in (None, session_type.id) and occ.start <= start and end <= occ.end
+        ):
+            return occ
+    return None
+
+
+def _busy_rows(coach_id: int, start: datetime, end: datetime):
+    return calendar.calendar_bookings(coach_id, start, end)
+
+
+def _unavailable(message: str) -> AppError:
+    return AppError("slot_unavailable", message, {"start": [message]})

@@ -1,0 +1,133 @@
+"""In-app notifications: written in the same transaction as the change they report
+(SPEC 10); delivery over Socket.IO and e-mail hangs on after_commit later."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC
+
+from sqlalchemy import func, select, update
+
+from domain.errors import not_found
+from extensions import db
+from models import Booking, Notification, User
+from models.types import utcnow
+from services.effects import after_commit
+
+logger = logging.getLogger(__name__)
+
+
+def notify(user_id: int, kind: str, title: str, body: str = "", booking: Booking | None = None):
+    """Add a notification to the current transaction."""
+    url = f"/bookings/{booking.id}" if booking is not None and booking.id else "/notifications"
+    db.session.add(
+        Notification(
+            user_id=user_id,
+            kind=kind,
+            title=title[:200],
+            body=body,
+            url=url,
+            booking_id=booking.id if booking is not None else None,
+        )
+    )
+
+
+def booking_created(booking: Booking) -> None:
+    when = _when(booking)
+    client_name = _name(booking.client_id)
+    if booking.status == "requested":
+        notify(
+            booking.coach_id,
+            "booking_requested",
+            f"New request from {client_name}",
+            f"{when}. Accept, decline or suggest other times.",
+            booking,
+        )
+        notify(
+            booking.client_id,
+            "request_sent",
+            "Your request was sent",
+            f"{when}. You will hear as soon as the coach answers.",
+            booking,
+        )
+    else:
+        notify(
+            booking.coach_id, "booking_confirmed", f"New booking from {client_name}", when, booking
+        )
+        notify(booking.client_id, "booking_confirmed", "Your session is booked", when, booking)
+    _announce(booking)
+
+
+def booking_changed(booking: Booking, kind: str, actor_id: int | None, note: str = "") -> None:
+    """Tell the other party (both parties for the system) what happened."""
+    title, body = _texts(booking, kind, note)
+    for user_id in (booking.coach_id, booking.client_id):
+        if user_id != actor_id:
+            notify(user_id, kind, title, body, booking)
+    _announce(booking)
+
+
+def list_notifications(user: User, limit: int, before_id: int | None) -> tuple[list, int]:
+    query = select(Notification).where(Notification.user_id == user.id)
+    if before_id is not None:
+        query = query.where(Notification.id < before_id)
+    items = list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+    return items, unread_count(user.id)
+
+
+def unread_count(user_id: int) -> int:
+    return db.session.scalar(
+        select(func.count()).where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    )
+
+
+def mark_read(user: User, notification_id: int) -> Notification:
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != user.id:
+        raise not_found("notification")
+    if notification.read_at is None:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id == notification_id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+        db.session.commit()
+        db.session.refresh(notification)
+    return notification
+
+
+_TITLES = {
+    "booking_confirmed": "Your session is confirmed",
+    "booking_declined": "Your request was declined",
+    "suggestion_declined": "The suggested times were declined",
+    "times_suggested": "The coach suggested other times",
+    "booking_cancelled": "A session was cancelled",
+    "booking_rescheduled": "A session was moved",
+    "booking_completed": "A session was completed",
+    "booking_expired": "A booking expired",
+}
+
+
+def _texts(booking: Booking, kind: str, note: str) -> tuple[str, str]:
+    body = _when(booking)
+    if note:
+        body += f". Message: {note}"
+    return _TITLES.get(kind, "Your booking changed"), body
+
+
+def _when(booking: Booking) -> str:
+    return f"{booking.start_at.astimezone(UTC):%a %d %b %Y, %H:%M} UTC"
+
+
+def _name(user_id: int) -> str:
+    return db.session.scalar(select(User.name).where(User.id == user_id)) or "a client"
+
+
+def _announce(booking: Booking) -> None:
+    """After the commit: the hook that live updates and e-mails will hang on."""
+    booking_id, status = booking.id, booking.status
+    after_commit(_log_update, booking_id, status)
+
+
+def _log_update(booking_id: int, status: str) -> None:
+    logger.info("booking %s is now %s", booking_id, status)

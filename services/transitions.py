@@ -1,0 +1,237 @@
+"""Booking transitions: accept, decline, suggest, choose, cancel, reschedule, complete.
+
+Each one locks the booking, asks ``domain.status`` whether this actor may make the move
+(nothing else decides it), writes the history entry and the notifications, and commits
+them together. Moves that take time again (choose, reschedule) re-check it under the
+calendar lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from domain.errors import AppError, not_found, validation_error
+from domain.refunds import CancellationPolicy, calculate_refund_amount
+from domain.status import BookingState, check_reschedule, check_transition
+from extensions import db
+from models import Booking, Coupon, CouponRedemption, SessionType, TimeSuggestion, User
+from models.types import utcnow
+from services import notifications
+from services.bookings import check_start, claim_time, commit_booking, payment_status_for, record
+from services.transactions import lock_calendar, write_transaction
+
+logger = logging.getLogger(__name__)
+
+MAX_SUGGESTIONS = 3
+# Ending without payment frees the time and gives the coupon back.
+UNPAID_ENDINGS = frozenset({"declined", "expired", "cancelled_by_client", "cancelled_by_coach"})
+
+
+@dataclass(frozen=True)
+class Refund:
+    amount: int
+    status: str  # "none" when nothing is due, "pending" until the money has moved
+
+    def as_json(self) -> dict:
+        return {"amount": self.amount, "status": self.status}
+
+
+def accept(user: User, booking_id: int, message: str = "", now: datetime | None = None):
+    """The coach confirms a request; a paid one then waits for the client's payment."""
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        _move(booking, actor, "confirmed", user.id, now, message)
+        booking.payment_status = payment_status_for(booking.price_total)
+        notifications.booking_changed(booking, "booking_confirmed", user.id, message)
+        db.session.commit()
+    return booking
+
+
+def decline(user: User, booking_id: int, message: str = "", now: datetime | None = None):
+    """The coach declines a request, or the client declines the suggested times."""
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        _move(booking, actor, "declined", user.id, now, message)
+        kind = "booking_declined" if actor == "coach" else "suggestion_declined"
+        notifications.booking_changed(booking, kind, user.id, message)
+        db.session.commit()
+    return booking
+
+
+def suggest(
+    user: User,
+    booking_id: int,
+    times: list[tuple[datetime, datetime]],
+    message: str = "",
+    now: datetime | None = None,
+):
+    """The coach offers 1-3 other times of the same length; they hold nothing."""
+    now = now or utcnow()
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        check_transition(actor, _state(booking), "time_suggested", now)
+        _check_suggestions(booking, times, now)
+        lock_calendar(booking.coach_id)
+        session_type = db.session.get(SessionType, booking.session_type_id)
+        for index, (start, end) in enumerate(times):
+            try:
+                claim_time(booking.coach_id, session_type, start, end, booking.id)
+            except AppError as error:
+                raise validation_error({f"times.{index}.start": [error.message]}) from error
+        booking.suggestions.clear()
+        for start, end in times:
+            booking.suggestions.append(TimeSuggestion(start_at=start, end_at=end))
+        _move(booking, actor, "time_suggested", user.id, now, message)
+        notifications.booking_changed(booking, "times_suggested", user.id, message)
+        db.session.commit()
+    return booking
+
+
+def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None = None):
+    """The client takes one suggested time: confirmed if it is still free, else 409."""
+    now = now or utcnow()
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        check_transition(actor, _state(booking), "confirmed", now)
+        suggestion = next((s for s in booking.suggestions if s.id == suggestion_id), None)
+        if suggestion is None:
+            raise not_found("suggestion")
+        lock_calendar(booking.coach_id)
+        _take_time(booking, suggestion.start_at, suggestion.end_at)
+        booking.payment_status = payment_status_for(booking.price_total)
+        _move(booking, actor, "confirmed", user.id, now, "")
+        notifications.booking_changed(booking, "booking_confirmed", user.id)
+        commit_booking()
+    return booking
+
+
+def cancel(
+    user: User,
+    booking_id: int,
+    reason: str = "",
+    target: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Booking, Refund]:
+    """The client (refund by the policy) or the coach (full refund) cancels."""
+    now = now or utcnow()
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        target = target or f"cancelled_by_{actor}"
+        session_type = db.session.get(SessionType, booking.session_type_id)
+        _move(booking, actor, target, user.id, now, reason)
+        booking.cancellation_reason = reason
+        amount = calculate_refund_amount(
+            amount_paid=booking.amount_paid - booking.amount_refunded,
+            start=booking.start_at,
+            now=now,
+            cancelled_by=actor,
+            policy=CancellationPolicy(
+                session_type.full_refund_hours,
+                session_type.partial_refund_hours,
+                session_type.partial_refund_percent,
+            ),
+        )
+        notifications.booking_changed(booking, "booking_cancelled", user.id, reason)
+        db.session.commit()
+    return booking, Refund(amount, "pending" if amount else "none")
+
+
+def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime | None = None):
+    """Move a confirmed booking to another free time of the same length, atomically."""
+    now = now or utcnow()
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        session_type = db.session.get(SessionType, booking.session_type_id)
+        check_reschedule(actor, _state(booking), now, session_type.full_refund_hours)
+        coach = db.session.get(User, booking.coach_id)
+        check_start(coach, session_type, new_start, now)
+        old_start = booking.start_at
+        lock_calendar(booking.coach_id)
+        _take_time(booking, new_start, new_start + timedelta(minutes=booking.duration_minutes))
+        booking.ics_sequence += 1
+        note = f"Moved from {old_start:%Y-%m-%d %H:%M} UTC to {new_start:%Y-%m-%d %H:%M} UTC"
+        record(booking, booking.status, booking.status, user.id, note)
+        notifications.booking_changed(booking, "booking_rescheduled", user.id)
+        commit_booking()
+    return booking
+
+
+def complete(user: User, booking_id: int, note: str = "", now: datetime | None = None):
+    """The coach marks a session that has ended as completed."""
+    with write_transaction():
+        booking, actor = _locked(user, booking_id)
+        _move(booking, actor, "completed", user.id, now, note)
+        notifications.booking_changed(booking, "booking_completed", user.id, note)
+        db.session.commit()
+    return booking
+
+
+def _locked(user: User, booking_id: int) -> tuple[Booking, str]:
+    """The booking, row-locked, and the caller's part in it; 404 for outsiders."""
+    booking = db.session.scalar(select(Booking).where(Booking.id == booking_id).with_for_update())
+    if booking is None or user.id not in (booking.coach_id, booking.client_id):
+        raise not_found("booking")
+    return booking, "coach" if user.id == booking.coach_id else "client"
+
+
+def _state(booking: Booking) -> BookingState:
+    return BookingState(booking.status, booking.start_at, booking.end_at)
+
+
+def _move(booking: Booking, actor: str, target: str, by: int | None, now, note: str) -> None:
+    check_transition(actor, _state(booking), target, now or utcnow())
+    record(booking, booking.status, target, by, note)
+    if target in UNPAID_ENDINGS and booking.amount_paid == 0:
+        _release_coupon(booking)
+    booking.status = target
+
+
+def _take_time(booking: Booking, start: datetime, end: datetime) -> None:
+    session_type = db.session.get(SessionType, booking.session_type_id)
+    occurrence, slot_key = claim_time(booking.coach_id, session_type, start, end, booking.id)
+    before = timedelta(minutes=session_type.buffer_before_minutes)
+    after = timedelta(minutes=session_type.buffer_after_minutes)
+    booking.start_at, booking.end_at = start, end
+    booking.blocked_start_at, booking.blocked_end_at = start - before, end + after
+    booking.slot_key = slot_key if slot_key.startswith("g-") else f"b-{uuid.uuid4().hex}"
+    booking.availability_window_id = occurrence.window_id
+
+
+def _check_suggestions(booking: Booking, times, now: datetime) -> None:
+    if not 1 <= len(times) <= MAX_SUGGESTIONS:
+        raise validation_error({"times": [f"Suggest 1 to {MAX_SUGGESTIONS} times."]})
+    coach = db.session.get(User, booking.coach_id)
+    session_type = db.session.get(SessionType, booking.session_type_id)
+    problems = {}
+    for index, (start, end) in enumerate(times):
+        if end - start != timedelta(minutes=booking.duration_minutes):
+            problems[f"times.{index}.end"] = [
+                f"A suggestion lasts {booking.duration_minutes} minutes, like the request."
+            ]
+            continue
+        try:
+            check_start(coach, session_type, start, now)
+        except AppError as error:
+            problems[f"times.{index}.start"] = error.details["start"]
+    if len({start for start, _ in times}) != len(times):
+        problems["times"] = ["Suggest different times."]
+    if problems:
+        raise validation_error(problems)
+
+
+def _release_coupon(booking: Booking) -> None:
+    redemption = db.session.scalar(
+        select(CouponRedemption).where(
+            CouponRedemption.booking_id == booking.id, CouponRedemption.released_at.is_(None)
+        )
+    )
+    if redemption is None:
+        return
+    redemption.released_at = utcnow()
+    coupon = db.session.get(Coupon, redemption.coupon_id)
+    coupon.redemption_count = max(0, coupon.redemption_count - 1)
