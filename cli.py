@@ -12,9 +12,10 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from extensions import db
-from models import AvailabilityWindow, Connection, SessionType, User
+from models import AvailabilityWindow, Booking, Connection, SessionType, User
 from models.types import utcnow
-from services import accounts
+from services import accounts, transitions
+from services.bookings import BookingRequest, create_booking
 
 DEMO_COACH = {
     "email": "coach@example.com",
@@ -29,6 +30,13 @@ DEMO_CLIENT = {
     "name": "Chris Client",
     "role": "client",
     "timezone": "Europe/Berlin",
+}
+DEMO_SECOND_CLIENT = {
+    "email": "robin@example.com",
+    "password": "demo-client-pass",
+    "name": "Robin Requester",
+    "role": "client",
+    "timezone": "America/New_York",
 }
 DEMO_SESSION_TYPES = (
     {
@@ -79,14 +87,20 @@ def seed_demo() -> None:
     coach.currency = "EUR"
     coach.vat_rate = Decimal("0.19")
     client = _user(DEMO_CLIENT)
+    robin = _user(DEMO_SECOND_CLIENT)
     for values in DEMO_SESSION_TYPES:
         _session_type(coach, values)
     _connection(client, coach)
     _weekly_availability(coach)
     db.session.commit()
+    _demo_bookings(coach, client, robin)
     click.echo("Demo data is ready. Sign in at /login with:")
     click.echo(f"  coach   {DEMO_COACH['email']} / {DEMO_COACH['password']}")
     click.echo(f"  client  {DEMO_CLIENT['email']} / {DEMO_CLIENT['password']}")
+    click.echo(
+        f"  client  {DEMO_SECOND_CLIENT['email']} / {DEMO_SECOND_CLIENT['password']}"
+        "  (not connected: paid sessions are requests)"
+    )
     click.echo(f"  public calendar of the coach: /coaches/{coach.slug}")
 
 
@@ -146,3 +160,49 @@ def _weekly_availability(coach: User) -> None:
             series_end_at=last_end.astimezone(ZoneInfo("UTC")),
         )
     )
+
+
+def _demo_bookings(coach: User, client: User, robin: User) -> None:
+    """Bookings in several states, made through the same services as the API."""
+    has_bookings = db.session.scalar(select(Booking.id).where(Booking.coach_id == coach.id))
+    if has_bookings is not None:
+        return
+    types = {
+        st.name: st.id
+        for st in db.session.scalars(select(SessionType).where(SessionType.coach_id == coach.id))
+    }
+    days = _next_weekdays(coach.timezone, 5)
+    zone = ZoneInfo(coach.timezone)
+
+    def at(day: date, hour: int) -> datetime:
+        return datetime.combine(day, time(hour, 0), tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+    def book(who: User, type_name: str, start: datetime, minutes: int | None = None):
+        request = BookingRequest(
+            coach.id, types[type_name], start, minutes, message="Booked by the demo data."
+        )
+        return create_booking(who, request)
+
+    book(client, "Free intro call", at(days[0], 10))
+    book(client, "Coaching session", at(days[1], 14), 90)
+    book(robin, "Coaching session", at(days[2], 11))
+    suggested = book(robin, "Coaching session", at(days[3], 9))
+    transitions.suggest(
+        coach,
+        suggested.id,
+        [(at(days[3], 15), at(days[3], 16))],
+        "The morning is taken; does the afternoon suit you?",
+    )
+    cancelled = book(client, "Free intro call", at(days[4], 16))
+    transitions.cancel(client, cancelled.id, "Something came up.")
+
+
+def _next_weekdays(timezone: str, count: int) -> list[date]:
+    """The next ``count`` weekdays from tomorrow in the coach's zone."""
+    day = datetime.now(ZoneInfo(timezone)).date() + timedelta(days=1)
+    days = []
+    while len(days) < count:
+        if day.weekday() < 5:
+            days.append(day)
+        day += timedelta(days=1)
+    return days

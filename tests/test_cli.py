@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from extensions import db
-from models import AvailabilityWindow, Connection, SessionType, User
+from models import AvailabilityWindow, Booking, Connection, SessionType, User
 from tests.helpers import web_login
 
 
@@ -13,7 +13,7 @@ def _counts(app) -> dict:
     with app.app_context():
         return {
             model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, SessionType, AvailabilityWindow, Connection)
+            for model in (User, SessionType, AvailabilityWindow, Connection, Booking)
         }
 
 
@@ -24,7 +24,13 @@ def test_seed_demo_prints_logins_that_work_and_is_idempotent(app):
     assert "coach@example.com / demo-coach-pass" in first.output
     assert "client@example.com / demo-client-pass" in first.output
     counts = _counts(app)
-    assert counts == {"User": 2, "SessionType": 3, "AvailabilityWindow": 1, "Connection": 1}
+    assert counts == {
+        "User": 3,
+        "SessionType": 3,
+        "AvailabilityWindow": 1,
+        "Connection": 1,
+        "Booking": 5,
+    }
 
     second = runner.invoke(args=["seed-demo"])
     assert second.exit_code == 0, second.output
@@ -58,3 +64,19 @@ def test_seed_demo_coach_is_public_in_berlin_with_eur_and_19_percent_vat(app):
         window = db.session.scalar(select(AvailabilityWindow))
         assert window.recurrence_weekdays == "MO,TU,WE,TH,FR"
         assert (window.recurrence_until - window.start_at.date()).days == 28
+
+
+def test_seed_demo_makes_bookings_in_several_states_through_the_services(app):
+    assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        bookings = list(db.session.scalars(select(Booking).order_by(Booking.start_at)))
+        assert [(b.status, b.kind) for b in bookings] == [
+            ("confirmed", "firm"),
+            ("confirmed", "firm"),
+            ("requested", "request"),
+            ("time_suggested", "request"),
+            ("cancelled_by_client", "firm"),
+        ]
+        assert bookings[1].payment_status == "offline" and bookings[1].price_total > 0
+        assert len(bookings[3].suggestions) == 1
+        assert all(len(b.history) >= 1 for b in bookings)
