@@ -7,7 +7,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
+from domain.errors import AppError
 from extensions import db
 
 # The SQLSTATE PostgreSQL raises when an exclusion constraint rejects a row.
@@ -47,7 +49,9 @@ def write_transaction() -> Iterator[None]:
     that follows cannot interleave with another writer's (SPEC section 4). It must be the
     first statement of the transaction, so whatever the request read before is committed
     first. On PostgreSQL the constraints do the work and this is an ordinary transaction.
-    The caller commits; an exception rolls back.
+    The caller commits; an exception rolls back. The exclusion constraint's refusal becomes
+    409 ``slot_unavailable`` wherever it surfaces: at an explicit flush, an autoflush or
+    the commit.
     """
     session = db.session
     session.commit()
@@ -55,9 +59,19 @@ def write_transaction() -> Iterator[None]:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield
+    except IntegrityError as exc:
+        session.rollback()
+        if constraint_violated(exc)[0] == EXCLUSION_VIOLATION:
+            raise slot_unavailable() from exc
+        raise
     except BaseException:
         session.rollback()
         raise
+
+
+def slot_unavailable(message: str = "This time has just been booked.") -> AppError:
+    """409: someone else holds (part of) this time."""
+    return AppError("slot_unavailable", message, {"start": [message]})
 
 
 def constraint_violated(exc: Exception) -> tuple[str | None, str | None]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_login import logout_user
-from flask_smorest import Blueprint
 
+from blueprints.api.docs import BEARER, Blueprint
+from blueprints.api.responses import AuthTokenOut
 from blueprints.api.schemas import LoginSchema, RegisterSchema
 from blueprints.api.serializers import iso, user_json
 from blueprints.security import api_login_required, auth_rate_limits, bearer_token
@@ -18,6 +19,8 @@ blp = Blueprint("api_auth", __name__, url_prefix="/api/auth", description="Accou
 @blp.route("/register", methods=["POST"])
 @auth_rate_limits("register")
 @blp.arguments(RegisterSchema)
+@blp.response(201, AuthTokenOut)
+@blp.errors(400, 409, 415, 429)
 def register(data: dict):
     """Create an account; answers the user and a bearer token."""
     user = accounts.register_user(**data)
@@ -27,6 +30,8 @@ def register(data: dict):
 @blp.route("/login", methods=["POST"])
 @auth_rate_limits("login")
 @blp.arguments(LoginSchema)
+@blp.response(200, AuthTokenOut)
+@blp.errors(400, 401, 415, 429)
 def login(data: dict):
     """Exchange e-mail and password for a bearer token."""
     user = accounts.authenticate(data["email"], data["password"])
@@ -35,6 +40,9 @@ def login(data: dict):
 
 @blp.route("/logout", methods=["POST"])
 @api_login_required
+@blp.response(204)
+@blp.errors(401)
+@blp.doc(security=BEARER)
 def logout():
     """Revoke the bearer token of this request."""
     token = bearer_token()
