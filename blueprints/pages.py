@@ -11,9 +11,11 @@ from blueprints.rendering import render_page
 from domain.errors import AppError
 from extensions import db
 from models import User
-from services import catalog, connections
+from models.types import utcnow
+from services import bookings, catalog, connections
 
 bp = Blueprint("pages", __name__)
+UPCOMING_LIMIT = 20
 
 
 @bp.route("/")
@@ -35,6 +37,7 @@ def dashboard():
         "people": people,
         "connect_form": ConnectForm(),
         "session_types": catalog.list_own_session_types(user) if user.is_coach else [],
+        "upcoming": bookings.list_sessions(user, utcnow(), None, UPCOMING_LIMIT),
     }
     return render_page("pages/dashboard.html", **context)
 
