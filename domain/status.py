@@ -29,6 +29,15 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     ("confirmed", "expired"): frozenset({"system"}),
 }
 STATUSES = frozenset(s for pair in TRANSITIONS for s in pair)
+# Moves a person can no longer make once the session has started: accepting a request
+# would confirm time already past, cancelling would refund a session that took place.
+CLOSED_AT_START = frozenset(
+    {
+        ("requested", "confirmed"),
+        ("confirmed", "cancelled_by_coach"),
+        ("confirmed", "cancelled_by_client"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,12 @@ def check_transition(actor: str, booking: BookingState, target: str, now: dateti
         )
     if actor not in allowed:
         raise AppError("forbidden", f"Only the {' or '.join(sorted(allowed))} can do this.")
+    if (booking.status, target) in CLOSED_AT_START and actor != "system" and now >= booking.start:
+        raise AppError(
+            "invalid_transition",
+            "The session has started already.",
+            {"status": [booking.status], "target": [target]},
+        )
     if target == "completed" and now < booking.end:
         raise AppError(
             "invalid_transition",

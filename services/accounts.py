@@ -112,15 +112,22 @@ def user_for_token(raw: str, scope: str = "api", now: datetime | None = None) ->
     """The user a live (unexpired, unrevoked) token of this scope belongs to, else None."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == _digest(raw), ApiToken.scope == scope)
-    )
     now = now or utcnow()
-    if token is None or token.revoked_at is not None:
+    # One query for the token and its user: this runs on every API request.
+    row = db.session.execute(
+        select(ApiToken.expires_at, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == _digest(raw),
+            ApiToken.scope == scope,
+            ApiToken.revoked_at.is_(None),
+        )
+    ).first()
+    if row is None:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    expires_at, user = row
+    if expires_at is not None and expires_at <= now:
         return None
-    user = token.user
     return user if user.is_active else None
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from domain import recurrence
 from domain.errors import forbidden, not_found, validation_error
@@ -60,7 +60,7 @@ def to_domain(window: AvailabilityWindow) -> recurrence.Window:
 
 
 def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[AvailabilityWindow]:
-    """Only the windows that can touch [start, end), with their exceptions (two queries).
+    """Only the windows that can touch [start, end), with their exceptions (one query).
     An occurrence may be moved outside its series' dates, so a window with a moved
     occurrence in the range counts too."""
     within_series = and_(
@@ -77,10 +77,10 @@ def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[Avai
     query = (
         select(AvailabilityWindow)
         .where(AvailabilityWindow.coach_id == coach_id, or_(within_series, moved_into_range))
-        .options(selectinload(AvailabilityWindow.exceptions))
+        .options(joinedload(AvailabilityWindow.exceptions))
         .order_by(AvailabilityWindow.id)
     )
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(query).unique())
 
 
 def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:

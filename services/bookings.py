@@ -49,25 +49,24 @@ class BookingRequest:
 
 
 def create_booking(client: User, request: BookingRequest, now: datetime | None = None) -> Booking:
-    """Book the time, firm or as a request, with its price; 409 if someone was faster."""
+    """Book the time, firm or as a request, with its price; 409 if someone was faster.
+
+    Everything is read once, under the lock: the checks cost no more than the re-reads
+    they would need after ``write_transaction`` commits what the request read before.
+    """
     now = now or utcnow()
-    coach = db.session.get(User, request.coach_id)
-    if coach is not None and coach.id == client.id:
+    if request.coach_id == client.id:
         raise validation_error({"coach_id": ["You cannot book your own calendar."]})
-    coach = require_calendar_view(client, coach)
-    session_type = calendar.bookable_session_type(coach, request.session_type_id)
-    duration = calendar.check_duration(session_type, request.duration_minutes)
-    start = request.start
-    end = start + timedelta(minutes=duration)
-    check_start(coach, session_type, start, now)
-    if len(request.message) > MAX_MESSAGE:
-        raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
-    coach_id, client_id, type_id = coach.id, client.id, session_type.id
     with write_transaction():
-        lock_calendar(coach_id)
-        coach, client = db.session.get(User, coach_id), db.session.get(User, client_id)
-        session_type = db.session.get(SessionType, type_id)
-        occurrence, slot_key = claim_time(coach_id, session_type, start, end)
+        coach = require_calendar_view(client, lock_calendar(request.coach_id))
+        session_type = calendar.bookable_session_type(coach, request.session_type_id)
+        duration = calendar.check_duration(session_type, request.duration_minutes)
+        start = request.start
+        check_start(coach, session_type, start, now)
+        end = start + timedelta(minutes=duration)
+        if len(request.message) > MAX_MESSAGE:
+            raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
+        occurrence, slot_key = claim_time(coach.id, session_type, start, end)
         coupon = None
         if request.coupon_code:
             coupon = calendar.usable_coupon(coach, request.coupon_code, now)
@@ -75,19 +74,21 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         firm = slots.is_firm(
             occurrence.instant_booking,
             session_type.firm_booking,
-            calendar.is_connected(client, coach),
+            # Only a connected-only firm rule needs the connection: skip the query otherwise.
+            session_type.firm_booking == "connected" and calendar.is_connected(client, coach),
         )
         booking = _new_booking(coach, client, session_type, start, end, slot_key, price)
         booking.availability_window_id = occurrence.window_id
         booking.message = request.message.strip()
         booking.kind = "firm" if firm else "request"
         booking.status, booking.payment_status = initial_status(firm, price.total)
+        record(booking, None, booking.status, client.id, booking.message)
         db.session.add(booking)
         db.session.flush()
         if coupon is not None:
+            booking.coupon_id = coupon.id
             coupon.redemption_count += 1
             db.session.add(CouponRedemption(coupon_id=coupon.id, booking_id=booking.id))
-        record(booking, None, booking.status, client.id, booking.message)
         notifications.booking_created(booking)
         commit_booking()
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
@@ -114,10 +115,10 @@ def payment_status_for(total: int) -> str:
 
 
 def check_start(coach: User, session_type: SessionType, start: datetime, now: datetime) -> None:
-    """On the coach's 15-minute grid, after the minimum notice, within the maximum advance."""
-    local = start.astimezone(ZoneInfo(coach.timezone))
-    if local.minute % 15 or local.second or local.microsecond:
-        raise validation_error({"start": ["Start on the quarter hour (:00, :15, :30, :45)."]})
+    """On the coach's 15-minute grid, after the minimum notice, within the maximum advance.
+
+    The range comes first: comparing is safe for any date, but converting one near year 1
+    or 9999 to the coach's zone overflows (a 500 instead of a 400)."""
     if start < now + timedelta(minutes=session_type.min_notice_minutes):
         raise validation_error(
             {"start": [f"Book at least {session_type.min_notice_minutes} minutes ahead."]}
@@ -126,6 +127,9 @@ def check_start(coach: User, session_type: SessionType, start: datetime, now: da
         raise validation_error(
             {"start": [f"Book at most {session_type.max_advance_days} days ahead."]}
         )
+    local = start.astimezone(ZoneInfo(coach.timezone))
+    if local.minute % 15 or local.second or local.microsecond:
+        raise validation_error({"start": ["Start on the quarter hour (:00, :15, :30, :45)."]})
 
 
 def claim_time(
@@ -166,15 +170,24 @@ def claim_time(
 
 
 def commit_booking() -> None:
-    """Commit; the exclusion constraint's refusal becomes 409 ``slot_unavailable``."""
+    """Commit; the exclusion constraint's refusal becomes 409 ``slot_unavailable``.
+
+    The booking keeps the values just written instead of being expired and read back:
+    the answer shows exactly what was committed, without another round of queries.
+    """
+    session = db.session()
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
     try:
-        db.session.commit()
+        session.commit()
     except IntegrityError as exc:
-        db.session.rollback()
+        session.rollback()
         sqlstate, _constraint = constraint_violated(exc)
         if sqlstate == EXCLUSION_VIOLATION:
             raise _unavailable("This time has just been booked.") from exc
         raise
+    finally:
+        session.expire_on_commit = expire
 
 
 def record(booking: Booking, from_status, to_status, by_user_id, note: str = "") -> None:
@@ -246,6 +259,9 @@ def _new_booking(coach, client, session_type, start, end, slot_key, price) -> Bo
         platform_fee_payer=price.fee_payer,
         price_total=price.total,
         coach_payout=price.coach_payout,
+        # A new booking has neither: empty collections, not lazy loads after the flush.
+        history=[],
+        suggestions=[],
     )
 
 

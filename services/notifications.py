@@ -120,7 +120,8 @@ def _when(booking: Booking) -> str:
 
 
 def _name(user_id: int) -> str:
-    return db.session.scalar(select(User.name).where(User.id == user_id)) or "a client"
+    user = db.session.get(User, user_id)  # usually in the session already: no query
+    return user.name if user is not None else "a client"
 
 
 def _announce(booking: Booking) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event, text
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -15,8 +15,6 @@ from extensions import db
 # The SQLSTATE PostgreSQL raises when an exclusion constraint rejects a row.
 EXCLUSION_VIOLATION = "23P01"
 UNIQUE_VIOLATION = "23505"
-# The first key of PostgreSQL advisory locks taken per coach calendar.
-CALENDAR_LOCK_SPACE = 1
 
 
 def install_sqlite_hooks(engine: Engine) -> None:
@@ -48,14 +46,16 @@ def write_transaction() -> Iterator[None]:
     On SQLite, ``BEGIN IMMEDIATE`` serialises writers, so a conflict check and the insert
     that follows cannot interleave with another writer's (SPEC section 4). It must be the
     first statement of the transaction, so whatever the request read before is committed
-    first. On PostgreSQL the constraints do the work and this is an ordinary transaction.
+    first. On PostgreSQL the constraints and ``lock_calendar`` do the work: the transaction
+    the request's first read opened simply goes on (no commit, so the rows it loaded stay
+    loaded, and every statement still sees the latest committed data).
     The caller commits; an exception rolls back. The exclusion constraint's refusal becomes
     409 ``slot_unavailable`` wherever it surfaces: at an explicit flush, an autoflush or
     the commit.
     """
     session = db.session
-    session.commit()
     if session.get_bind().dialect.name == "sqlite":
+        session.commit()
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield
@@ -82,16 +82,19 @@ def constraint_violated(exc: Exception) -> tuple[str | None, str | None]:
     return sqlstate, getattr(diag, "constraint_name", None)
 
 
-def lock_calendar(coach_id: int) -> None:
-    """Serialise writers of one coach's calendar for the rest of the transaction.
+def lock_calendar(coach_id: int):
+    """Serialise writers of one coach's calendar for the rest of the transaction, and
+    return the coach (None if there is no such user).
 
-    On PostgreSQL a transaction-scoped advisory lock per coach: the exclusion constraint
-    already refuses overlaps, but counting group seats and coupon redemptions needs the
-    lock. On SQLite ``BEGIN IMMEDIATE`` (see ``write_transaction``) already holds every
-    writer off.
+    On PostgreSQL the coach's row is locked ``FOR NO KEY UPDATE``: the exclusion
+    constraint already refuses overlaps, but counting group seats and coupon redemptions
+    needs the lock, and taking it while loading the coach costs no extra round trip. (That
+    lock mode does not block the foreign-key checks of bookings that merely point at the
+    coach.) On SQLite ``BEGIN IMMEDIATE`` (see ``write_transaction``) already holds every
+    writer off, and the clause is left out.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:space, :key)"),
-            {"space": CALENDAR_LOCK_SPACE, "key": coach_id},
-        )
+    from models import User
+
+    return db.session.scalar(
+        select(User).where(User.id == coach_id).with_for_update(key_share=True)
+    )

@@ -97,10 +97,20 @@ def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None
     now = now or utcnow()
     with write_transaction():
         booking, actor = _locked(user, booking_id)
+        if booking.status != "time_suggested":  # only suggested times can be chosen
+            raise AppError(
+                "invalid_transition",
+                f"A booking that is {booking.status} has no suggested times to choose.",
+                {"status": [booking.status]},
+            )
         check_transition(actor, _state(booking), "confirmed", now)
         suggestion = next((s for s in booking.suggestions if s.id == suggestion_id), None)
         if suggestion is None:
             raise not_found("suggestion")
+        if suggestion.start_at <= now:
+            # An offer that has started is no longer free time: never confirm the past.
+            message = "This suggested time has passed."
+            raise AppError("slot_unavailable", message, {"suggestion_id": [message]})
         lock_calendar(booking.coach_id)
         _take_time(booking, suggestion.start_at, suggestion.end_at)
         booking.payment_status = payment_status_for(booking.price_total)

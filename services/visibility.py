@@ -21,7 +21,8 @@ def can_view_calendar(viewer, coach: User) -> bool:
         return False
     viewer_id = viewer_id_of(viewer)
     accepted = False
-    if viewer_id is not None and viewer_id != coach.id:
+    # Only a "connected" calendar depends on the connection: skip the query otherwise.
+    if coach.calendar_privacy == "connected" and viewer_id not in (None, coach.id):
         connection = connection_between(viewer_id, coach.id)
         accepted = connection is not None and connection.status == "accepted"
     return may_view_calendar(
