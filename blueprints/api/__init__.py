@@ -5,8 +5,10 @@ from __future__ import annotations
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from flask_smorest import Api
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, ValidationError
 
-from blueprints.api.schemas import ErrorEnvelopeSchema
+from blueprints.api.schemas import MAX_ID, ErrorEnvelopeSchema
 
 
 class JsonApi(Api):
@@ -19,6 +21,23 @@ class JsonApi(Api):
 
     def _register_error_handlers(self):
         """The app's handlers already render every HTTP error with the SPEC's body."""
+
+
+class IdConverter(IntegerConverter):
+    """``<id:booking_id>``: a database id, 1 to 2**31 - 1 (documented as the bounds).
+
+    Anything out of range is a 404 before any query: a larger number would overflow the
+    integer column (a 500). Werkzeug would answer 405 instead when the path has a route for
+    another method (it checks methods before converting), hence NotFound here."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ID)
+
+    def to_python(self, value: str) -> int:
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def init_api(app: Flask) -> JsonApi:
@@ -36,6 +55,7 @@ def init_api(app: Flask) -> JsonApi:
     from blueprints.api.docs import schema_name
     from blueprints.api.responses import one_of_nested_properties
 
+    app.url_map.converters["id"] = IdConverter
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     api = JsonApi(
         app,

@@ -41,7 +41,7 @@ def login(data: dict):
 @blp.route("/logout", methods=["POST"])
 @api_login_required
 @blp.response(204)
-@blp.errors(401)
+@blp.errors(400, 401)
 @blp.doc(security=BEARER)
 def logout():
     """Revoke the bearer token of this request."""

@@ -4,8 +4,14 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from blueprints.api.docs import BEARER, OPTIONAL_BEARER, Blueprint
+from blueprints.api.responses import (
+    AvailabilityEnvelopeOut,
+    CalendarOut,
+    PriceEnvelopeOut,
+    SlotListOut,
+)
 from blueprints.api.schemas import (
     AvailabilitySchema,
     AvailabilityUpdateSchema,
@@ -26,8 +32,11 @@ blp = Blueprint(
 )
 
 
-@blp.route("/<int:user_id>/bookings", methods=["GET"])
+@blp.route("/<id:user_id>/bookings", methods=["GET"])
 @blp.arguments(RangeQuerySchema, location="query")
+@blp.response(200, CalendarOut)
+@blp.errors(400, 404)
+@blp.doc(security=OPTIONAL_BEARER)
 def calendar_view(query: dict, user_id: int):
     """Free availability after splitting, your own bookings, anonymous busy blocks."""
     view = calendar.calendar(current_user, db.session.get(User, user_id), query["start"],
@@ -35,8 +44,11 @@ def calendar_view(query: dict, user_id: int):
     return {"items": calendar_items(view)}
 
 
-@blp.route("/<int:user_id>/slots", methods=["GET"])
+@blp.route("/<id:user_id>/slots", methods=["GET"])
 @blp.arguments(SlotsQuerySchema, location="query")
+@blp.response(200, SlotListOut)
+@blp.errors(400, 404)
+@blp.doc(security=OPTIONAL_BEARER)
 def slots(query: dict, user_id: int):
     """Every bookable start on the 15-minute grid for a session type and duration."""
     found = calendar.bookable_slots(
@@ -52,6 +64,9 @@ def slots(query: dict, user_id: int):
 
 @blp.route("/price", methods=["POST"])
 @blp.arguments(PriceRequestSchema)
+@blp.response(200, PriceEnvelopeOut)
+@blp.errors(400, 404, 415)
+@blp.doc(security=OPTIONAL_BEARER)
 def price(data: dict):
     """The price breakdown for a session type, duration and optional coupon."""
     breakdown = calendar.price_preview(
@@ -66,16 +81,22 @@ def price(data: dict):
 @blp.route("/availability", methods=["POST"])
 @api_login_required
 @blp.arguments(AvailabilitySchema)
+@blp.response(201, AvailabilityEnvelopeOut)
+@blp.errors(400, 401, 403, 404, 415)
+@blp.doc(security=BEARER)
 def create_availability(data: dict):
     """A one-off window, or a weekly series with ``recurrence``."""
     window = availability.create_window(current_user, _window_input(data))
     return {"availability": availability_json(window)}, 201
 
 
-@blp.route("/availability/<int:availability_id>", methods=["PUT"])
+@blp.route("/availability/<id:availability_id>", methods=["PUT"])
 @api_login_required
 @blp.arguments(ScopeQuerySchema, location="query")
 @blp.arguments(AvailabilityUpdateSchema, location="json")
+@blp.response(200, AvailabilityEnvelopeOut)
+@blp.errors(400, 401, 403, 404, 415)
+@blp.doc(security=BEARER)
 def update_availability(scope: dict, data: dict, availability_id: int):
     """Change the series (omitted fields keep their values), or with
     ``?scope=occurrence&occurrence=<original start>`` move or change one occurrence."""
@@ -93,9 +114,12 @@ def update_availability(scope: dict, data: dict, availability_id: int):
     return {"availability": availability_json(window)}
 
 
-@blp.route("/availability/<int:availability_id>", methods=["DELETE"])
+@blp.route("/availability/<id:availability_id>", methods=["DELETE"])
 @api_login_required
 @blp.arguments(ScopeQuerySchema, location="query")
+@blp.response(204)
+@blp.errors(400, 401, 403, 404)
+@blp.doc(security=BEARER)
 def delete_availability(scope: dict, availability_id: int):
     """Delete the series, or one occurrence of it."""
     occurrence = scope.get("occurrence") if scope["scope"] == "occurrence" else None

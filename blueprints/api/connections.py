@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
+from blueprints.api.docs import BEARER, Blueprint
+from blueprints.api.responses import ConnectionEnvelopeOut, ConnectionListOut
 from blueprints.api.schemas import ConnectionListQuerySchema, ConnectionRequestSchema
 from blueprints.api.serializers import connection_json
 from blueprints.security import api_login_required
@@ -22,6 +23,9 @@ blp = Blueprint(
 @blp.route("", methods=["GET"])
 @api_login_required
 @blp.arguments(ConnectionListQuerySchema, location="query")
+@blp.response(200, ConnectionListOut)
+@blp.errors(400, 401)
+@blp.doc(security=BEARER)
 def index(query: dict):
     """The caller's connections, newest first; ``?status=`` filters, ``?cursor=`` pages."""
     items = connections.list_connections(
@@ -38,6 +42,9 @@ def index(query: dict):
 @blp.route("", methods=["POST"])
 @api_login_required
 @blp.arguments(ConnectionRequestSchema)
+@blp.response(201, ConnectionEnvelopeOut)
+@blp.errors(400, 401, 404, 409, 415)
+@blp.doc(security=BEARER)
 def create(data: dict):
     """Ask a user (by ``addressee_id``) or a coach (by ``coach_slug``) to connect."""
     if ("addressee_id" in data) == ("coach_slug" in data):
@@ -53,16 +60,22 @@ def create(data: dict):
     return {"connection": connection_json(connection)}, 201
 
 
-@blp.route("/<int:connection_id>/accept", methods=["POST"])
+@blp.route("/<id:connection_id>/accept", methods=["POST"])
 @api_login_required
+@blp.response(200, ConnectionEnvelopeOut)
+@blp.errors(400, 401, 403, 404, 409)
+@blp.doc(security=BEARER)
 def accept(connection_id: int):
     """The addressee accepts a pending request."""
     connection = connections.respond_to_connection(current_user, connection_id, accept=True)
     return {"connection": connection_json(connection)}
 
 
-@blp.route("/<int:connection_id>/decline", methods=["POST"])
+@blp.route("/<id:connection_id>/decline", methods=["POST"])
 @api_login_required
+@blp.response(200, ConnectionEnvelopeOut)
+@blp.errors(400, 401, 403, 404, 409)
+@blp.doc(security=BEARER)
 def decline(connection_id: int):
     """The addressee declines a pending request."""
     connection = connections.respond_to_connection(current_user, connection_id, accept=False)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from blueprints.api.docs import BEARER, Blueprint
+from blueprints.api.responses import UserEnvelopeOut
 from blueprints.api.schemas import ProfileSchema
 from blueprints.api.serializers import user_json
 from blueprints.security import api_login_required
@@ -17,6 +18,9 @@ blp = Blueprint("api_me", __name__, url_prefix="/api/me", description="Your prof
 
 @blp.route("", methods=["GET"])
 @api_login_required
+@blp.response(200, UserEnvelopeOut)
+@blp.errors(401)
+@blp.doc(security=BEARER)
 def show():
     """The signed-in user."""
     return {"user": user_json(current_user)}
@@ -25,6 +29,9 @@ def show():
 @blp.route("", methods=["PATCH"])
 @api_login_required
 @blp.arguments(ProfileSchema)
+@blp.response(200, UserEnvelopeOut)
+@blp.errors(400, 401, 403, 409, 415)
+@blp.doc(security=BEARER)
 def update(changes: dict):
     """Change name, time zone and, for coaches, slug, privacy, currency, VAT and embeds."""
     if "embed_domains" in changes:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
+from blueprints.api.docs import BEARER, Blueprint
+from blueprints.api.responses import NotificationListOut, NotificationReadOut
 from blueprints.api.schemas import PageQuerySchema
 from blueprints.api.serializers import notification_json
 from blueprints.security import api_login_required
@@ -18,6 +19,9 @@ blp = Blueprint(
 @blp.route("", methods=["GET"])
 @api_login_required
 @blp.arguments(PageQuerySchema, location="query")
+@blp.response(200, NotificationListOut)
+@blp.errors(400, 401)
+@blp.doc(security=BEARER)
 def index(query: dict):
     """Newest first, with the number still unread."""
     items, unread = notifications.list_notifications(
@@ -32,8 +36,11 @@ def index(query: dict):
     }
 
 
-@blp.route("/<int:notification_id>/read", methods=["POST"])
+@blp.route("/<id:notification_id>/read", methods=["POST"])
 @api_login_required
+@blp.response(200, NotificationReadOut)
+@blp.errors(400, 401, 404)
+@blp.doc(security=BEARER)
 def read(notification_id: int):
     """Mark one of your notifications read."""
     notification = notifications.mark_read(current_user, notification_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask_smorest.arguments import ArgumentsMixin
@@ -10,6 +12,7 @@ from marshmallow import (
     Schema,
     ValidationError,
     fields,
+    pre_load,
     validate,
     validates,
     validates_schema,
@@ -28,15 +31,92 @@ ArgumentsMixin.ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS = 400
 
 MAX_MINUTES = 24 * 60
 MAX_AMOUNT = 100_000_000  # minor units
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns
+
+
+NUL_MESSAGE = "Must not contain the NUL character (U+0000)."
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(isinstance(item, str) and "\x00" in item for item in value)
+    return False
 
 
 class BaseSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    @pre_load
+    def _refuse_nul_characters(self, data, **_kwargs):
+        """PostgreSQL text cannot hold U+0000 (a 500 there, silently stored on SQLite): it is
+        a validation error in any field. Nested schemas check their own fields."""
+        if not isinstance(data, Mapping):
+            return data  # marshmallow reports the wrong type
+        errors = {}
+        for name, field in self.fields.items():
+            key = field.data_key or name
+            if key in data and _has_nul(data[key]):
+                errors[key] = [NUL_MESSAGE]
+        if errors:
+            raise ValidationError(errors)
+        return data
+
+
+# Datetimes and dates far from today are refused: converting one near year 1 or 9999 to UTC
+# or a time zone overflows. The range is wide enough for any booking, coupon or query.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+RANGE_MESSAGE = "Use a date from 1970 to 2199."
+
+
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 date-time with an offset (``…Z`` or ``…+01:00``), 1970 to 2199."""
+
+    default_error_messages = {"range": RANGE_MESSAGE}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "ISO 8601 with an offset, 1970 to 2199."})
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= moment < LATEST:
+            raise self.make_error("range")
+        return moment
+
+
+class Day(fields.Date):
+    """An ISO 8601 date (``YYYY-MM-DD``), 1970 to 2199."""
+
+    default_error_messages = {"range": RANGE_MESSAGE}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {"description": "YYYY-MM-DD, 1970 to 2199."})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> date:
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST.date() <= day < LATEST.date():
+            raise self.make_error("range")
+        return day
+
+
+class JsonInteger(fields.Integer):
+    """A JSON integer: ``60``, or ``60.0`` since JSON Schema (and so the OpenAPI document)
+    counts a number with a zero fraction as an integer. With ``strict=True``, ``"60"``,
+    ``60.5`` and ``true`` stay a validation error."""
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
 
 def _strict_int(low: int, high: int, **kwargs) -> fields.Integer:
-    return fields.Integer(strict=True, validate=validate.Range(low, high), **kwargs)
+    return JsonInteger(strict=True, validate=validate.Range(low, high), **kwargs)
 
 
 class StrictBoolean(fields.Boolean):
@@ -58,13 +138,20 @@ def _timezone(value: str) -> None:
 
 
 class ErrorSchema(BaseSchema):
-    code = fields.String()
-    message = fields.String()
-    details = fields.Dict()
+    code = fields.String(
+        required=True,
+        metadata={"description": "validation_error, unauthorized, forbidden, not_found, …"},
+    )
+    message = fields.String(required=True, metadata={"description": "For people."})
+    details = fields.Dict(
+        required=True, metadata={"description": 'Per field: {"start": ["message", …]}.'}
+    )
 
 
 class ErrorEnvelopeSchema(BaseSchema):
-    error = fields.Nested(ErrorSchema)
+    """Every error answer: ``{"error": {code, message, details}}``."""
+
+    error = fields.Nested(ErrorSchema, required=True)
 
 
 # --- accounts ----------------------------------------------------------------------
@@ -130,14 +217,14 @@ class ProfileSchema(BaseSchema):
 
 
 class ConnectionRequestSchema(BaseSchema):
-    addressee_id = _strict_int(1, 2**31 - 1)
+    addressee_id = _strict_int(1, MAX_ID)
     coach_slug = fields.String(validate=validate.Length(min=1, max=64))
 
 
 class ConnectionListQuerySchema(BaseSchema):
     status = fields.String(validate=validate.OneOf(("pending", "accepted", "declined")))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.Integer(validate=validate.Range(1, 2**31 - 1))
+    cursor = fields.Integer(validate=validate.Range(1, MAX_ID))
 
 
 # --- session types -----------------------------------------------------------------
@@ -207,8 +294,8 @@ class CouponSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=2, max=40))
     percent_off = _strict_int(1, 100, allow_none=True)
     amount_off = _strict_int(1, MAX_AMOUNT, allow_none=True)
-    valid_from = fields.AwareDateTime(allow_none=True, format="iso")
-    valid_until = fields.AwareDateTime(allow_none=True, format="iso")
+    valid_from = Moment(allow_none=True)
+    valid_until = Moment(allow_none=True)
     max_redemptions = _strict_int(1, 1_000_000, allow_none=True)
 
 
@@ -220,12 +307,12 @@ class CouponPatchSchema(CouponSchema):
 
 
 class RangeQuerySchema(BaseSchema):
-    start = fields.AwareDateTime(required=True, format="iso")
-    end = fields.AwareDateTime(required=True, format="iso")
+    start = Moment(required=True)
+    end = Moment(required=True)
 
 
 class SlotsQuerySchema(RangeQuerySchema):
-    session_type_id = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+    session_type_id = fields.Integer(required=True, validate=validate.Range(1, MAX_ID))
     duration_minutes = fields.Integer(validate=validate.Range(15, MAX_MINUTES))
 
 
@@ -235,7 +322,7 @@ class RecurrenceSchema(BaseSchema):
         required=True,
         validate=validate.Length(min=1, max=7),
     )
-    until = fields.Date(allow_none=True)
+    until = Day(allow_none=True)
     count = _strict_int(1, 520, allow_none=True)
 
     @validates_schema
@@ -245,9 +332,9 @@ class RecurrenceSchema(BaseSchema):
 
 
 class AvailabilitySchema(BaseSchema):
-    start = fields.AwareDateTime(required=True, format="iso")
-    end = fields.AwareDateTime(required=True, format="iso")
-    session_type_id = _strict_int(1, 2**31 - 1, allow_none=True, load_default=None)
+    start = Moment(required=True)
+    end = Moment(required=True)
+    session_type_id = _strict_int(1, MAX_ID, allow_none=True, load_default=None)
     instant_booking = _boolean(load_default=True)
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True, load_default=None)
 
@@ -255,16 +342,16 @@ class AvailabilitySchema(BaseSchema):
 class AvailabilityUpdateSchema(BaseSchema):
     """PUT: start and end always; other fields keep their value when omitted."""
 
-    start = fields.AwareDateTime(required=True, format="iso")
-    end = fields.AwareDateTime(required=True, format="iso")
-    session_type_id = _strict_int(1, 2**31 - 1, allow_none=True)
+    start = Moment(required=True)
+    end = Moment(required=True)
+    session_type_id = _strict_int(1, MAX_ID, allow_none=True)
     instant_booking = _boolean()
     recurrence = fields.Nested(RecurrenceSchema, allow_none=True)
 
 
 class ScopeQuerySchema(BaseSchema):
     scope = fields.String(load_default="series", validate=validate.OneOf(("series", "occurrence")))
-    occurrence = fields.AwareDateTime(format="iso")
+    occurrence = Moment()
 
     @validates_schema
     def _occurrence_for_scope(self, data: dict, **_kwargs) -> None:
@@ -273,20 +360,20 @@ class ScopeQuerySchema(BaseSchema):
 
 
 class PriceRequestSchema(BaseSchema):
-    session_type_id = _strict_int(1, 2**31 - 1, required=True)
+    session_type_id = _strict_int(1, MAX_ID, required=True)
     duration_minutes = _strict_int(15, MAX_MINUTES)
     coupon_code = fields.String(validate=validate.Length(max=40), allow_none=True)
 
 
 # --- bookings ----------------------------------------------------------------------
 
-_ID = (1, 2**31 - 1)
+_ID = (1, MAX_ID)
 
 
 class BookingCreateSchema(BaseSchema):
     coach_id = _strict_int(*_ID, required=True)
     session_type_id = _strict_int(*_ID, required=True)
-    start = fields.AwareDateTime(required=True, format="iso")
+    start = Moment(required=True)
     duration_minutes = _strict_int(15, MAX_MINUTES)
     message = fields.String(load_default="", validate=validate.Length(max=2000))
     coupon_code = fields.String(allow_none=True, validate=validate.Length(max=40))
@@ -297,8 +384,8 @@ class MessageSchema(BaseSchema):
 
 
 class TimeRangeSchema(BaseSchema):
-    start = fields.AwareDateTime(required=True, format="iso")
-    end = fields.AwareDateTime(required=True, format="iso")
+    start = Moment(required=True)
+    end = Moment(required=True)
 
 
 class SuggestSchema(MessageSchema):
@@ -316,7 +403,7 @@ class CancelSchema(BaseSchema):
 
 
 class RescheduleSchema(BaseSchema):
-    start = fields.AwareDateTime(required=True, format="iso")
+    start = Moment(required=True)
 
 
 class StatusChangeSchema(CancelSchema):
@@ -327,8 +414,8 @@ class StatusChangeSchema(CancelSchema):
 
 
 class SessionsQuerySchema(BaseSchema):
-    start = fields.AwareDateTime(format="iso")
-    end = fields.AwareDateTime(format="iso")
+    start = Moment()
+    end = Moment()
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = fields.String(validate=validate.Length(max=100))
 
