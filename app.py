@@ -69,10 +69,12 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from blueprints import auth, health, pages
-    from blueprints.api import init_api
+    from blueprints.api import IdConverter, init_api
     from blueprints.errors import register_error_handlers
     from blueprints.security import init_security
 
+    # Registered before any blueprint: every route with an id uses ``<id:...>``.
+    app.url_map.converters["id"] = IdConverter
     register_error_handlers(app)
     init_security(app)
     app.register_blueprint(pages.bp)

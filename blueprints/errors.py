@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from domain.errors import AppError
@@ -121,6 +122,17 @@ def register_error_handlers(app: Flask) -> None:
             body, status = response
             return body, status, {"Allow": ", ".join(exc.valid_methods)}
         return response
+
+    @app.errorhandler(DataError)
+    def handle_data_error(exc: DataError):
+        """A value the database cannot hold (a safety net: validation should catch it)."""
+        logger.warning(
+            "database refused a value on %s %s: %s", request.method, request.path, exc.orig
+        )
+        from extensions import db
+
+        db.session.rollback()
+        return render_error(AppError("validation_error", "A value is out of range.", {}), 400)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -61,7 +61,7 @@ def request_connection():
     return redirect(url_for("pages.dashboard"))
 
 
-@bp.route("/connections/<int:connection_id>/<any(accept, decline):answer>", methods=["POST"])
+@bp.route("/connections/<id:connection_id>/<any(accept, decline):answer>", methods=["POST"])
 @login_required
 def answer_connection(connection_id: int, answer: str):
     connection = connections.respond_to_connection(

@@ -130,6 +130,17 @@ def init_security(app: Flask) -> None:
         csrf.protect(apply_exemptions=True)
 
     @app.before_request
+    def refuse_nul_characters():
+        """No text we store may hold a NUL (PostgreSQL refuses it): a 400, not a 500."""
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            raise AppError(
+                "validation_error",
+                "The request holds a NUL character.",
+                {"_request": ["Remove the NUL (\\x00) character."]},
+            )
+
+    @app.before_request
     def require_json_bodies():
         """The API reads JSON only; any other body is refused rather than ignored."""
         if (

@@ -55,7 +55,6 @@ def init_api(app: Flask) -> JsonApi:
     from blueprints.api.docs import schema_name
     from blueprints.api.responses import one_of_nested_properties
 
-    app.url_map.converters["id"] = IdConverter
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     api = JsonApi(
         app,
