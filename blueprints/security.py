@@ -131,13 +131,14 @@ def init_security(app: Flask) -> None:
 
     @app.before_request
     def refuse_nul_characters():
-        """No text we store may hold a NUL (PostgreSQL refuses it): a 400, not a 500."""
-        values = [*request.args.values(), *request.form.values()]
-        if any("\x00" in value for value in values):
+        """No text we store may hold a NUL (PostgreSQL refuses it): a form field with one
+        is a 400 naming the field, not a 500. (API bodies and queries: blueprints/api.)"""
+        fields = sorted({name for name, value in request.form.items(multi=True) if "\x00" in value})
+        if fields:
             raise AppError(
                 "validation_error",
-                "The request holds a NUL character.",
-                {"_request": ["Remove the NUL (\\x00) character."]},
+                "The form holds a NUL character.",
+                {name: ["Remove the NUL (\\x00) character."] for name in fields},
             )
 
     @app.before_request

@@ -122,11 +122,13 @@ def _weekly(window: Window, range_start: datetime, range_end: datetime):
     span_days = (local_end.date() - local_start.date()).days
     start_wall = local_start.time().replace(tzinfo=None)
     end_wall = local_end.time().replace(tzinfo=None)
-    rule = _rule(window, local_start)
     # Occurrences starting up to a day before the range may still reach into it.
     duration = window.end - window.start
     after = (range_start - duration - timedelta(days=1)).astimezone(zone).replace(tzinfo=None)
     before = (range_end + timedelta(days=1)).astimezone(zone).replace(tzinfo=None)
+    rule = _rule_from(window, local_start, after)
+    if rule is None:
+        return
     for local in rule.between(after, before, inc=True):
         start = resolve_local(local.date(), start_wall, zone)
         end = resolve_local(local.date() + timedelta(days=span_days), end_wall, zone)
@@ -134,15 +136,31 @@ def _weekly(window: Window, range_start: datetime, range_end: datetime):
             yield start, end
 
 
-def _rule(window: Window, local_start: datetime) -> rrule:
+def _rule(window: Window, local_start: datetime, skip_weeks: int = 0) -> rrule | None:
+    """The series as an rrule on local wall-clock times, optionally starting ``skip_weeks``
+    whole weeks later (fewer dates to walk through; a count shrinks by the occurrences
+    skipped). None when the count is used up by then."""
+    count = window.count
+    if skip_weeks and count is not None:
+        # The first occurrence falls on one of the weekdays, so every week from it holds
+        # each weekday exactly once.
+        count -= skip_weeks * len(set(window.weekdays))
+        if count <= 0:
+            return None
     return rrule(
         WEEKLY,
         byweekday=[WEEKDAYS[code] for code in window.weekdays],
-        dtstart=local_start.replace(tzinfo=None),
+        dtstart=local_start.replace(tzinfo=None) + timedelta(weeks=skip_weeks),
         until=_until_bound(window),
-        count=window.count,
-        cache=True,
+        count=count,
     )
+
+
+def _rule_from(window: Window, local_start: datetime, after: datetime) -> rrule | None:
+    """The series' rule starting at the last whole week before ``after`` (local, naive):
+    expanding a long-running series costs the same in its first week as in its third year."""
+    weeks = max(0, (after - local_start.replace(tzinfo=None)).days // 7)
+    return _rule(window, local_start, weeks)
 
 
 def _until_bound(window: Window) -> datetime | None:

@@ -84,11 +84,10 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         booking.status, booking.payment_status = initial_status(firm, price.total)
         record(booking, None, booking.status, client.id, booking.message)
         db.session.add(booking)
-        db.session.flush()
         if coupon is not None:
             booking.coupon_id = coupon.id
             coupon.redemption_count += 1
-            db.session.add(CouponRedemption(coupon_id=coupon.id, booking_id=booking.id))
+            db.session.add(CouponRedemption(coupon_id=coupon.id, booking=booking))
         notifications.booking_created(booking)
         commit_booking()
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)

@@ -18,16 +18,15 @@ logger = logging.getLogger(__name__)
 
 
 def notify(user_id: int, kind: str, title: str, body: str = "", booking: Booking | None = None):
-    """Add a notification to the current transaction."""
-    url = f"/bookings/{booking.id}" if booking is not None and booking.id else "/notifications"
+    """Add a notification to the current transaction (a booking's links to its page)."""
     db.session.add(
         Notification(
             user_id=user_id,
             kind=kind,
             title=title[:200],
             body=body,
-            url=url,
-            booking_id=booking.id if booking is not None else None,
+            url="" if booking is not None else "/notifications",
+            booking=booking,
         )
     )
 
@@ -125,10 +124,10 @@ def _name(user_id: int) -> str:
 
 
 def _announce(booking: Booking) -> None:
-    """After the commit: the hook that live updates and e-mails will hang on."""
-    booking_id, status = booking.id, booking.status
-    after_commit(_log_update, booking_id, status)
+    """After the commit: the hook that live updates and e-mails will hang on. It reads the
+    booking when it runs, so it sees the committed values (ids included)."""
+    after_commit(_log_update, booking)
 
 
-def _log_update(booking_id: int, status: str) -> None:
-    logger.info("booking %s is now %s", booking_id, status)
+def _log_update(booking: Booking) -> None:
+    logger.info("booking %s is now %s", booking.id, booking.status)
