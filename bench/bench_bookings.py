@@ -11,28 +11,21 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import statistics
-import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import psycopg
-from flask_migrate import upgrade
-from sqlalchemy import func, make_url, select
+from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
-from app import create_app
+from bench.databases import on_each_database
 from bench.harness import Result
 from extensions import db
 from models import ACTIVE_STATUSES, AvailabilityWindow, Booking, SessionType
 from services import accounts
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ZONE = "Europe/Berlin"
 WEEKDAYS = "MO,TU,WE,TH,FR,SA,SU"
 OPEN, CLOSE = 7, 21  # the coach's daily window, local hours: 14 one-hour slots a day
@@ -43,55 +36,19 @@ REQUEST_TIMEOUT = 60.0
 
 
 def run() -> list[Result]:
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += _run_on(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", tmp)
-        server = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
-        name = f"coachbook_bench_{uuid.uuid4().hex[:8]}"
-        try:
-            _admin(server, f'CREATE DATABASE "{name}"')
-        except psycopg.Error as error:
-            print(f"PostgreSQL booking benchmark skipped: {error}")
-            return results
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
-            results += _run_on(url, "PostgreSQL", tmp)
-        finally:
-            _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return results
+    return on_each_database(_run_on)
 
 
-def _admin(server, sql: str) -> None:
-    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _run_on(url: str, label: str, tmp: str) -> list[Result]:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": tmp,
-            "SECRET_KEY": "bench-" + "x" * 40,
-            "REDIS_URL": None,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+def _run_on(app, label: str) -> list[Result]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     first_day = datetime.now(ZoneInfo(ZONE)).date() + timedelta(days=2)
     with app.app_context():
-        upgrade()
         coach_id, type_id = _seed(first_day)
         tokens = [_client_token(n) for n in range(RACERS)]
-    try:
-        contention = _contention(app, label, coach_id, type_id, tokens, first_day)
-        creation = _throughput(
-            app, label, coach_id, type_id, tokens[0], first_day + timedelta(days=ROUNDS)
-        )
-    finally:
-        with app.app_context():
-            db.engine.dispose()
+    contention = _contention(app, label, coach_id, type_id, tokens, first_day)
+    creation = _throughput(
+        app, label, coach_id, type_id, tokens[0], first_day + timedelta(days=ROUNDS)
+    )
     return [contention, creation]
 
 

@@ -4,64 +4,25 @@ and PostgreSQL, with 2,000 bookings over the year and with 20,000 more outside t
 
 from __future__ import annotations
 
-import os
-import tempfile
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
-import psycopg
-from flask_migrate import upgrade
-from sqlalchemy import event, insert, make_url
+from sqlalchemy import event, insert
 
-from app import create_app
 from bench import scenario
+from bench.databases import on_each_database
 from bench.harness import Result, measure
 from extensions import db
 from models import AvailabilityWindow, Booking, SessionType
 from services import accounts
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-
 
 def run() -> list[Result]:
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        results += _run_on(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", "SQLite", tmp)
-        server = make_url(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG)
-        name = f"coachbook_bench_{uuid.uuid4().hex[:8]}"
-        try:
-            _admin(server, f'CREATE DATABASE "{name}"')
-        except psycopg.Error as error:
-            print(f"PostgreSQL benchmark skipped: {error}")
-            return results
-        try:
-            url = server.set(database=name).render_as_string(hide_password=False)
-            results += _run_on(url, "PostgreSQL", tmp)
-        finally:
-            _admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    return results
+    return on_each_database(_run_on)
 
 
-def _admin(server, sql: str) -> None:
-    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _run_on(url: str, label: str, tmp: str) -> list[Result]:
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "INSTANCE_PATH": tmp,
-            "SECRET_KEY": "bench-" + "x" * 40,
-            "REDIS_URL": None,
-            "RATELIMIT_ENABLED": False,
-            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-        }
-    )
+def _run_on(app, label: str) -> list[Result]:
     with app.app_context():
-        upgrade()
         coach_id, client_id, type_id = _seed()
         _add_bookings(coach_id, client_id, type_id, scenario.booking_starts(2000), 60)
     client = app.test_client()
@@ -90,8 +51,6 @@ def _run_on(url: str, label: str, tmp: str) -> list[Result]:
         large.runs,
         f"{ratio:.2f}x the 2,000 figure, {queries_large} SQL queries",
     )
-    with app.app_context():
-        db.engine.dispose()
     return [small, large]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from domain.pricing import PriceBreakdown
 from models import Connection, Coupon, SessionType, User
 
 
@@ -226,17 +227,20 @@ def coach_json(coach, session_types) -> dict:
 
 
 def booking_price_json(b) -> dict:
-    """The stored SPEC 5 breakdown of a booking."""
-    return {
-        "currency": b.currency,
-        "base": b.price_base,
-        "discount": {"code": b.discount_code, "amount": b.discount_amount},
-        "net": b.price_net,
-        "vat": {"rate": format(b.vat_rate, "f"), "amount": b.vat_amount},
-        "platform_fee": {"amount": b.platform_fee_amount, "payer": b.platform_fee_payer},
-        "total": b.price_total,
-        "coach_payout": b.coach_payout,
-    }
+    """The stored SPEC 5 breakdown of a booking, in the one shape pricing defines."""
+    return PriceBreakdown(
+        currency=b.currency,
+        base=b.price_base,
+        discount_code=b.discount_code,
+        discount_amount=b.discount_amount,
+        net=b.price_net,
+        vat_rate=b.vat_rate,
+        vat_amount=b.vat_amount,
+        fee_amount=b.platform_fee_amount,
+        fee_payer=b.platform_fee_payer,
+        total=b.price_total,
+        coach_payout=b.coach_payout,
+    ).as_json()
 
 
 def booking_json(b) -> dict:
