@@ -66,7 +66,7 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         end = start + timedelta(minutes=duration)
         if len(request.message) > MAX_MESSAGE:
             raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
-        occurrence, slot_key = claim_time(coach.id, session_type, start, end)
+        occurrence, slot_key = claim_time(coach.id, session_type, start, end, client_id=client.id)
         coupon = None
         if request.coupon_code:
             coupon = calendar.usable_coupon(coach, request.coupon_code, now)
@@ -137,6 +137,7 @@ def claim_time(
     start: datetime,
     end: datetime,
     ignore_booking_id: int | None = None,
+    client_id: int | None = None,
 ) -> tuple[Occurrence, str]:
     """Check, under the lock, that [start, end) may be booked; returns the availability
     occurrence it lies in and the booking's slot key. 409 ``slot_unavailable`` if not."""
@@ -155,8 +156,10 @@ def claim_time(
     busy = [
         b for b in _busy_rows(coach_id, start - before, end + after) if b.id != ignore_booking_id
     ]
-    seats = sum(1 for b in busy if b.slot_key == slot_key)
-    if is_group and seats >= session_type.max_attendees:
+    seats = [b for b in busy if b.slot_key == slot_key]
+    if is_group and client_id is not None and any(b.client_id == client_id for b in seats):
+        raise _unavailable("You have a seat in this group session already.")
+    if is_group and len(seats) >= session_type.max_attendees:
         raise _unavailable("This group session is full.")
     if any(
         b.slot_key != slot_key

@@ -301,6 +301,19 @@ def test_group_seats_are_booked_up_to_the_capacity_and_then_refused(app, api):
     assert count(app, Booking, Booking.session_type_id == group) == 3
 
 
+def test_a_client_holds_at_most_one_seat_of_a_group_session(app, api):
+    scene = make_scene(app, api)
+    group = make_session_type(
+        app, scene.coach, format="group", max_attendees=5, price_amount=0,
+        duration_min=60, duration_max=60,
+    )  # fmt: skip
+    create_window(api, scene.coach, at(18), at(19), session_type_id=group)
+    booked(api, scene, at(18), session_type_id=group)
+    response = book(api, scene, at(18), session_type_id=group)
+    assert_error(response, 409, "slot_unavailable")
+    assert count(app, Booking, Booking.session_type_id == group) == 1
+
+
 def test_a_group_seat_is_booked_only_at_the_sessions_time(app, api):
     scene = make_scene(app, api)
     group = make_session_type(app, scene.coach, format="group", price_amount=0)
