@@ -28,7 +28,7 @@ from services import calendar, notifications
 from services.transactions import (
     EXCLUSION_VIOLATION,
     constraint_violated,
-    lock_calendar,
+    lock_calendar_with_type,
     write_transaction,
 )
 from services.visibility import require_calendar_view
@@ -58,7 +58,10 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
     if request.coach_id == client.id:
         raise validation_error({"coach_id": ["You cannot book your own calendar."]})
     with write_transaction():
-        coach = require_calendar_view(client, lock_calendar(request.coach_id))
+        # The session type comes with the locked coach; holding it keeps it in the session,
+        # so bookable_session_type finds it there.
+        coach, _session_type = lock_calendar_with_type(request.coach_id, request.session_type_id)
+        coach = require_calendar_view(client, coach)
         session_type = calendar.bookable_session_type(coach, request.session_type_id)
         duration = calendar.check_duration(session_type, request.duration_minutes)
         start = request.start

@@ -96,5 +96,19 @@ def lock_calendar(coach_id: int):
     from models import User
 
     return db.session.scalar(
-        select(User).where(User.id == coach_id).with_for_update(key_share=True)
+        select(User).where(User.id == coach_id).with_for_update(of=User, key_share=True)
     )
+
+
+def lock_calendar_with_type(coach_id: int, session_type_id: int | None):
+    """``lock_calendar``, loading the coach's session type of that id in the same round
+    trip: (coach or None, session type or None)."""
+    from models import SessionType, User
+
+    query = select(User, SessionType).outerjoin(
+        SessionType, (SessionType.id == session_type_id) & (SessionType.coach_id == User.id)
+    )
+    row = db.session.execute(
+        query.where(User.id == coach_id).with_for_update(of=User, key_share=True)
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
