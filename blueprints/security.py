@@ -133,6 +133,8 @@ def init_security(app: Flask) -> None:
     def refuse_nul_characters():
         """No text we store may hold a NUL (PostgreSQL refuses it): a form field with one
         is a 400 naming the field, not a 500. (API bodies and queries: blueprints/api.)"""
+        if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return
         fields = sorted({name for name, value in request.form.items(multi=True) if "\x00" in value})
         if fields:
             raise AppError(
