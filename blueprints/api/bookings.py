@@ -26,7 +26,7 @@ from blueprints.api.schemas import (
     StatusChangeSchema,
     SuggestSchema,
 )
-from blueprints.api.serializers import booking_json, iso
+from blueprints.api.serializers import booking_json, iso, paged
 from blueprints.security import api_login_required
 from domain.errors import forbidden, validation_error
 from services import bookings, transitions
@@ -74,11 +74,7 @@ def sessions(query: dict, user_id: int):
     items = bookings.list_sessions(
         _me(), query.get("start"), query.get("end"), query["limit"] + 1, after
     )
-    page = items[: query["limit"]]
-    next_cursor = None
-    if len(items) > query["limit"]:
-        next_cursor = f"{iso(page[-1].start_at)}_{page[-1].id}"
-    return {"items": [booking_json(b) for b in page], "next_cursor": next_cursor}
+    return paged(items, query["limit"], lambda b: f"{iso(b.start_at)}_{b.id}", booking_json)
 
 
 @blp.route("/<id:booking_id>/accept", methods=["POST"])

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from blueprints.api.docs import BEARER, Blueprint
 from blueprints.api.responses import ConnectionEnvelopeOut, ConnectionListOut
 from blueprints.api.schemas import ConnectionListQuerySchema, ConnectionRequestSchema
-from blueprints.api.serializers import connection_json
+from blueprints.api.serializers import connection_json, paged
 from blueprints.security import api_login_required
 from domain.errors import validation_error
 from extensions import db
@@ -34,9 +34,7 @@ def index(query: dict):
         limit=query["limit"] + 1,
         before_id=query.get("cursor"),
     )
-    page = items[: query["limit"]]
-    next_cursor = page[-1].id if len(items) > query["limit"] else None
-    return {"items": [connection_json(c) for c in page], "next_cursor": next_cursor}
+    return paged(items, query["limit"], lambda c: c.id, connection_json)
 
 
 @blp.route("", methods=["POST"])

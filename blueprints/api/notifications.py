@@ -7,7 +7,7 @@ from flask_login import current_user
 from blueprints.api.docs import BEARER, Blueprint
 from blueprints.api.responses import NotificationListOut, NotificationReadOut
 from blueprints.api.schemas import PageQuerySchema
-from blueprints.api.serializers import notification_json
+from blueprints.api.serializers import notification_json, paged
 from blueprints.security import api_login_required
 from services import notifications
 
@@ -27,12 +27,9 @@ def index(query: dict):
     items, unread = notifications.list_notifications(
         current_user, query["limit"] + 1, query.get("cursor")
     )
-    page = items[: query["limit"]]
-    next_cursor = page[-1].id if len(items) > query["limit"] else None
     return {
-        "items": [notification_json(n) for n in page],
+        **paged(items, query["limit"], lambda n: n.id, notification_json),
         "unread_count": unread,
-        "next_cursor": next_cursor,
     }
 
 

@@ -288,3 +288,11 @@ def notification_json(n) -> dict:
         "read": n.read_at is not None,
         "created_at": iso(n.created_at),
     }
+
+
+def paged(items: list, limit: int, cursor_of, to_json) -> dict:
+    """A list fetched with ``limit + 1`` rows → ``{items, next_cursor}``: the extra row
+    only tells that there is more, and the last shown row gives the cursor."""
+    page = items[:limit]
+    next_cursor = cursor_of(page[-1]) if len(items) > limit else None
+    return {"items": [to_json(item) for item in page], "next_cursor": next_cursor}
