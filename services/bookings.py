@@ -29,6 +29,7 @@ from services.transactions import (
     EXCLUSION_VIOLATION,
     constraint_violated,
     lock_calendar_with_type,
+    slot_unavailable,
     write_transaction,
 )
 from services.visibility import require_calendar_view
@@ -150,27 +151,29 @@ def claim_time(
     is_group = session_type.format == "group"
     occurrence = _containing(occurrences, session_type, start, end, is_group)
     if occurrence is None:
-        raise _unavailable("This time is not within the coach's availability.")
+        raise slot_unavailable("This time is not within the coach's availability.")
     slot_key = (
         slots.group_slot_key(occurrence.window_id, occurrence.occurrence)
         if is_group
         else f"b-{uuid.uuid4().hex}"
     )
     busy = [
-        b for b in _busy_rows(coach_id, start - before, end + after) if b.id != ignore_booking_id
+        b
+        for b in calendar.calendar_bookings(coach_id, start - before, end + after)
+        if b.id != ignore_booking_id
     ]
     seats = [b for b in busy if b.slot_key == slot_key]
     if is_group and client_id is not None and any(b.client_id == client_id for b in seats):
-        raise _unavailable("You have a seat in this group session already.")
+        raise slot_unavailable("You have a seat in this group session already.")
     if is_group and len(seats) >= session_type.max_attendees:
-        raise _unavailable("This group session is full.")
+        raise slot_unavailable("This group session is full.")
     if any(
         b.slot_key != slot_key
         and b.blocked_start_at < end + after
         and b.blocked_end_at > start - before
         for b in busy
     ):
-        raise _unavailable("This time has just been booked.")
+        raise slot_unavailable("This time has just been booked.")
     return occurrence, slot_key
 
 
@@ -189,7 +192,7 @@ def commit_booking() -> None:
         session.rollback()
         sqlstate, _constraint = constraint_violated(exc)
         if sqlstate == EXCLUSION_VIOLATION:
-            raise _unavailable("This time has just been booked.") from exc
+            raise slot_unavailable("This time has just been booked.") from exc
         raise
     finally:
         session.expire_on_commit = expire
@@ -280,11 +283,3 @@ def _containing(occurrences, session_type, start, end, is_group) -> Occurrence |
         ):
             return occ
     return None
-
-
-def _busy_rows(coach_id: int, start: datetime, end: datetime):
-    return calendar.calendar_bookings(coach_id, start, end)
-
-
-def _unavailable(message: str) -> AppError:
-    return AppError("slot_unavailable", message, {"start": [message]})
