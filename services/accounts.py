@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -108,21 +108,24 @@ def issue_api_token(user: User, now: datetime | None = None) -> tuple[str, datet
     return raw, expires_at
 
 
+# One query for the token and its user, built once: this runs on every API request.
+_TOKEN_USER = (
+    select(ApiToken.expires_at, User)
+    .join(User, User.id == ApiToken.user_id)
+    .where(
+        ApiToken.token_hash == bindparam("token_hash"),
+        ApiToken.scope == bindparam("scope"),
+        ApiToken.revoked_at.is_(None),
+    )
+)
+
+
 def user_for_token(raw: str, scope: str = "api", now: datetime | None = None) -> User | None:
     """The user a live (unexpired, unrevoked) token of this scope belongs to, else None."""
     if not raw or len(raw) > 200:
         return None
     now = now or utcnow()
-    # One query for the token and its user: this runs on every API request.
-    row = db.session.execute(
-        select(ApiToken.expires_at, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(
-            ApiToken.token_hash == _digest(raw),
-            ApiToken.scope == scope,
-            ApiToken.revoked_at.is_(None),
-        )
-    ).first()
+    row = db.session.execute(_TOKEN_USER, {"token_hash": _digest(raw), "scope": scope}).first()
     if row is None:
         return None
     expires_at, user = row

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import joinedload
 
 from domain import recurrence
@@ -63,6 +64,16 @@ def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[Avai
     """Only the windows that can touch [start, end), with their exceptions (one query).
     An occurrence may be moved outside its series' dates, so a window with a moved
     occurrence in the range counts too."""
+    query = _windows_in_range_query()
+    rows = db.session.scalars(query, {"coach_id": coach_id, "start": start, "end": end})
+    return list(rows.unique())
+
+
+@cache
+def _windows_in_range_query():
+    """Built once: every booking and calendar read runs it, and building the statement
+    (with its EXISTS and eager load) costs more than running it."""
+    coach_id, start, end = bindparam("coach_id"), bindparam("start"), bindparam("end")
     within_series = and_(
         AvailabilityWindow.start_at < end,
         or_(AvailabilityWindow.series_end_at.is_(None), AvailabilityWindow.series_end_at > start),
@@ -74,13 +85,12 @@ def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[Avai
             AvailabilityException.end_at > start,
         )
     )
-    query = (
+    return (
         select(AvailabilityWindow)
         .where(AvailabilityWindow.coach_id == coach_id, or_(within_series, moved_into_range))
         .options(joinedload(AvailabilityWindow.exceptions))
         .order_by(AvailabilityWindow.id)
     )
-    return list(db.session.scalars(query).unique())
 
 
 def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from domain import recurrence, slots
 from domain.errors import AppError, not_found, validation_error
@@ -40,45 +40,50 @@ def check_range(start: datetime, end: datetime) -> None:
         raise validation_error({"end": [f"A range spans at most {MAX_RANGE.days} days."]})
 
 
-def _in_range(coach_id: int, start: datetime, end: datetime):
+def _in_range(*columns):
     """Active bookings whose blocked range touches [start, end): an indexed range scan on
-    (coach, blocked start) bounded on both sides, never the coach's whole history."""
-    return (
-        Booking.coach_id == coach_id,
-        Booking.blocked_start_at < end,
-        Booking.blocked_start_at > start - LONGEST_BLOCK,
-        Booking.blocked_end_at > start,
+    (coach, blocked start) bounded on both sides, never the coach's whole history.
+    Parameters ``coach_id``, ``start`` and ``earliest`` (``start - LONGEST_BLOCK``), ``end``."""
+    return select(*columns).where(
+        Booking.coach_id == bindparam("coach_id"),
+        Booking.blocked_start_at < bindparam("end"),
+        Booking.blocked_start_at > bindparam("earliest"),
+        Booking.blocked_end_at > bindparam("start"),
         Booking.status.in_(ACTIVE_STATUSES),
     )
 
 
+def _range_params(coach_id: int, start: datetime, end: datetime) -> dict:
+    return {"coach_id": coach_id, "start": start, "earliest": start - LONGEST_BLOCK, "end": end}
+
+
+# Built once, like every statement on the booking path: building one costs more than
+# running it.
+_BUSY = _in_range(Booking.blocked_start_at, Booking.blocked_end_at, Booking.slot_key)
+_CALENDAR_BOOKINGS = _in_range(
+    Booking.id,
+    Booking.coach_id,
+    Booking.client_id,
+    Booking.session_type_id,
+    Booking.start_at,
+    Booking.end_at,
+    Booking.blocked_start_at,
+    Booking.blocked_end_at,
+    Booking.slot_key,
+    Booking.status,
+    Booking.kind,
+).order_by(Booking.blocked_start_at)
+
+
 def busy_in_range(coach_id: int, start: datetime, end: datetime) -> list[slots.Busy]:
     """Just the three columns the slot computation needs, without loading whole rows."""
-    rows = db.session.execute(
-        select(Booking.blocked_start_at, Booking.blocked_end_at, Booking.slot_key).where(
-            *_in_range(coach_id, start, end)
-        )
-    )
+    rows = db.session.execute(_BUSY, _range_params(coach_id, start, end))
     return [slots.Busy(*row) for row in rows]
 
 
 def calendar_bookings(coach_id: int, start: datetime, end: datetime) -> list:
     """The columns a calendar shows of active bookings in the range (named tuples)."""
-    columns = (
-        Booking.id,
-        Booking.coach_id,
-        Booking.client_id,
-        Booking.session_type_id,
-        Booking.start_at,
-        Booking.end_at,
-        Booking.blocked_start_at,
-        Booking.blocked_end_at,
-        Booking.slot_key,
-        Booking.status,
-        Booking.kind,
-    )
-    query = select(*columns).where(*_in_range(coach_id, start, end))
-    return list(db.session.execute(query.order_by(Booking.blocked_start_at)))
+    return list(db.session.execute(_CALENDAR_BOOKINGS, _range_params(coach_id, start, end)))
 
 
 def busy_of(bookings) -> list[slots.Busy]:

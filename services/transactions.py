@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -93,22 +94,39 @@ def lock_calendar(coach_id: int):
     coach.) On SQLite ``BEGIN IMMEDIATE`` (see ``write_transaction``) already holds every
     writer off, and the clause is left out.
     """
-    from models import User
-
-    return db.session.scalar(
-        select(User).where(User.id == coach_id).with_for_update(of=User, key_share=True)
-    )
+    return db.session.scalar(_lock_query(), {"coach_id": coach_id})
 
 
 def lock_calendar_with_type(coach_id: int, session_type_id: int | None):
     """``lock_calendar``, loading the coach's session type of that id in the same round
     trip: (coach or None, session type or None)."""
+    params = {"coach_id": coach_id, "session_type_id": session_type_id}
+    row = db.session.execute(_lock_with_type_query(), params).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
+# The statements are built once (on first use: the models import this module).
+@cache
+def _lock_query():
+    from models import User
+
+    return (
+        select(User)
+        .where(User.id == bindparam("coach_id"))
+        .with_for_update(of=User, key_share=True)
+    )
+
+
+@cache
+def _lock_with_type_query():
     from models import SessionType, User
 
-    query = select(User, SessionType).outerjoin(
-        SessionType, (SessionType.id == session_type_id) & (SessionType.coach_id == User.id)
+    same_coach = (SessionType.id == bindparam("session_type_id")) & (
+        SessionType.coach_id == User.id
     )
-    row = db.session.execute(
-        query.where(User.id == coach_id).with_for_update(of=User, key_share=True)
-    ).first()
-    return (None, None) if row is None else (row[0], row[1])
+    return (
+        select(User, SessionType)
+        .outerjoin(SessionType, same_coach)
+        .where(User.id == bindparam("coach_id"))
+        .with_for_update(of=User, key_share=True)
+    )
