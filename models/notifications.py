@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
 from models.types import UTCDateTime, utcnow
@@ -24,18 +24,6 @@ class Notification(db.Model):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"))
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-
-    # Lets a notification be added with its booking before the booking has an id.
-    booking = relationship("Booking")
-
-
-@event.listens_for(Notification, "before_insert")
-def _link_to_booking(_mapper, _connection, notification: Notification) -> None:
-    """A booking's notification links to the booking's page; the id exists only now."""
-    if not notification.url:
-        notification.url = (
-            f"/bookings/{notification.booking_id}" if notification.booking_id else "/notifications"
-        )
 
 
 class OutboxEmail(db.Model):

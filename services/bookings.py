@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from domain import slots
 from domain.errors import AppError, not_found, validation_error
@@ -25,6 +26,7 @@ from extensions import db
 from models import Booking, BookingHistory, CouponRedemption, SessionType, User
 from models.types import utcnow
 from services import calendar, notifications
+from services.rows import insert_now, insert_rows
 from services.transactions import (
     EXCLUSION_VIOLATION,
     constraint_violated,
@@ -86,12 +88,17 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         booking.message = request.message.strip()
         booking.kind = "firm" if firm else "request"
         booking.status, booking.payment_status = initial_status(firm, price.total)
-        record(booking, None, booking.status, client.id, booking.message)
-        db.session.add(booking)
+        booking.coupon_id = coupon.id if coupon is not None else None
+        # The new rows go in with one INSERT each (services/rows.py): the unit of work
+        # would cost more than the statements on the path that books.
+        insert_now(booking)
+        first = insert_now(
+            history_entry(booking.id, None, booking.status, client.id, booking.message)
+        )
+        set_committed_value(booking, "history", [first])
         if coupon is not None:
-            booking.coupon_id = coupon.id
             coupon.redemption_count += 1
-            db.session.add(CouponRedemption(coupon_id=coupon.id, booking=booking))
+            insert_rows(CouponRedemption, [{"coupon_id": coupon.id, "booking_id": booking.id}])
         notifications.booking_created(booking)
         commit_booking()
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
@@ -199,15 +206,18 @@ def commit_booking() -> None:
 
 
 def record(booking: Booking, from_status, to_status, by_user_id, note: str = "") -> None:
-    """A history entry: who (None for the system), from, to, when, note."""
-    booking.history.append(
-        BookingHistory(
-            from_status=from_status,
-            to_status=to_status,
-            by_user_id=by_user_id,
-            at=utcnow(),
-            note=note or "",
-        )
+    """Add a history entry to the booking: who (None for the system), from, to, when, note."""
+    booking.history.append(history_entry(None, from_status, to_status, by_user_id, note))
+
+
+def history_entry(booking_id, from_status, to_status, by_user_id, note: str) -> BookingHistory:
+    return BookingHistory(
+        booking_id=booking_id,
+        from_status=from_status,
+        to_status=to_status,
+        by_user_id=by_user_id,
+        at=utcnow(),
+        note=note or "",
     )
 
 

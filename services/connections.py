@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 
 from domain.errors import AppError, not_found, validation_error
 from extensions import db
-from models import Connection, Notification, User
+from models import Connection, User
 from models.types import utcnow
+from services import notifications
 from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -33,16 +34,16 @@ def request_connection(requester: User, addressee: User | None) -> Connection:
             requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key
         )
         db.session.add(connection)
-        db.session.add(
-            Notification(
-                user_id=addressee.id,
-                kind="connection_requested",
-                title=f"{requester.name} wants to connect",
-                body="Accept to let them see your calendar if it is shared with connections.",
+        try:
+            # The notification's INSERT flushes the connection: the pair's unique key may
+            # refuse it here already.
+            notifications.notify(
+                addressee.id,
+                "connection_requested",
+                f"{requester.name} wants to connect",
+                "Accept to let them see your calendar if it is shared with connections.",
                 url="/dashboard",
             )
-        )
-        try:
             db.session.commit()
         except IntegrityError as exc:  # the other side asked at the same moment
             db.session.rollback()
@@ -73,13 +74,11 @@ def respond_to_connection(user: User, connection_id: int, *, accept: bool) -> Co
         connection.status = "accepted" if accept else "declined"
         connection.responded_at = utcnow()
         if accept:
-            db.session.add(
-                Notification(
-                    user_id=connection.requester_id,
-                    kind="connection_accepted",
-                    title=f"{user.name} accepted your connection request",
-                    url="/dashboard",
-                )
+            notifications.notify(
+                connection.requester_id,
+                "connection_accepted",
+                f"{user.name} accepted your connection request",
+                url="/dashboard",
             )
         db.session.commit()
     logger.info("connection %s %s by %s", connection.id, connection.status, user.id)

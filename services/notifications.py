@@ -13,57 +13,81 @@ from extensions import db
 from models import Booking, Notification, User
 from models.types import utcnow
 from services.effects import after_commit
+from services.rows import insert_rows
 
 logger = logging.getLogger(__name__)
 
 
-def notify(user_id: int, kind: str, title: str, body: str = "", booking: Booking | None = None):
-    """Add a notification to the current transaction (a booking's links to its page)."""
-    db.session.add(
-        Notification(
-            user_id=user_id,
-            kind=kind,
-            title=title[:200],
-            body=body,
-            url="" if booking is not None else "/notifications",
-            booking=booking,
-        )
-    )
+def notify(user_id: int, kind: str, title: str, body: str = "", url: str = "/notifications"):
+    """Write one notification in the current transaction."""
+    write([notification_row(user_id, kind, title, body, url)])
+
+
+def notification_row(
+    user_id: int, kind: str, title: str, body: str = "", url: str = "/notifications"
+):
+    """A notification row; ``write`` stores several with one statement."""
+    return {"user_id": user_id, "kind": kind, "title": title[:200], "body": body, "url": url}
+
+
+def write(notes: list[dict]) -> None:
+    insert_rows(Notification, notes)
 
 
 def booking_created(booking: Booking) -> None:
     when = _when(booking)
     client_name = _name(booking.client_id)
     if booking.status == "requested":
-        notify(
-            booking.coach_id,
-            "booking_requested",
-            f"New request from {client_name}",
-            f"{when}. Accept, decline or suggest other times.",
-            booking,
-        )
-        notify(
-            booking.client_id,
-            "request_sent",
-            "Your request was sent",
-            f"{when}. You will hear as soon as the coach answers.",
-            booking,
-        )
+        notes = [
+            _about(
+                booking,
+                booking.coach_id,
+                "booking_requested",
+                f"New request from {client_name}",
+                f"{when}. Accept, decline or suggest other times.",
+            ),
+            _about(
+                booking,
+                booking.client_id,
+                "request_sent",
+                "Your request was sent",
+                f"{when}. You will hear as soon as the coach answers.",
+            ),
+        ]
     else:
-        notify(
-            booking.coach_id, "booking_confirmed", f"New booking from {client_name}", when, booking
-        )
-        notify(booking.client_id, "booking_confirmed", "Your session is booked", when, booking)
+        notes = [
+            _about(
+                booking,
+                booking.coach_id,
+                "booking_confirmed",
+                f"New booking from {client_name}",
+                when,
+            ),
+            _about(booking, booking.client_id, "booking_confirmed", "Your session is booked", when),
+        ]
+    write(notes)
     _announce(booking)
 
 
 def booking_changed(booking: Booking, kind: str, actor_id: int | None, note: str = "") -> None:
     """Tell the other party (both parties for the system) what happened."""
     title, body = _texts(booking, kind, note)
-    for user_id in (booking.coach_id, booking.client_id):
-        if user_id != actor_id:
-            notify(user_id, kind, title, body, booking)
+    write(
+        [
+            _about(booking, user_id, kind, title, body)
+            for user_id in (booking.coach_id, booking.client_id)
+            if user_id != actor_id
+        ]
+    )
     _announce(booking)
+
+
+def _about(booking: Booking, user_id: int, kind: str, title: str, body: str) -> dict:
+    """A notification about a booking: it links to the booking's page."""
+    return {
+        **notification_row(user_id, kind, title, body, f"/bookings/{booking.id}"),
+        "booking_id": booking.id,
+    }
 
 
 def list_notifications(user: User, limit: int, before_id: int | None) -> tuple[list, int]:

@@ -1,5 +1,6 @@
 """A month of calendar or slots costs a fixed number of SQL statements, however many
-bookings the coach has (issue 4, "Queries that scale"): never one per day or per booking."""
+bookings the coach has (issue 4, "Queries that scale"): never one per day or per booking.
+Booking costs a fixed few too (issue 5, "Performance"), and reads nothing back."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ ALL_300 = in_the_month(100) + over_the_year(200)
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-def statements_of(app, send) -> list[str]:
+def statements_of(app, send, status: int = 200) -> list[str]:
     """The SQL statements one request executes, authentication included. Transaction
     control is left out: SQLite's driver is sent an explicit BEGIN, PostgreSQL's is not."""
     statements: list[str] = []
@@ -75,8 +76,7 @@ def statements_of(app, send) -> list[str]:
             response = send()
         finally:
             event.remove(engine, "before_cursor_execute", record)
-    assert response.status_code == 200, response.get_json()
-    assert response.get_json()["items"]
+    assert response.status_code == status, response.get_json()
     return statements
 
 
@@ -120,7 +120,31 @@ def test_a_month_costs_the_same_few_statements_with_5_or_300_bookings(
     with_5 = statements_of(app, one_month)
     grow_to_300_bookings(app, coach, client, session_type)
     with_300 = statements_of(app, one_month)
+    assert one_month().get_json()["items"]
     report = f"GET …/{endpoint} for a month: {len(with_5)} statements with 5 bookings, "
     report += f"{len(with_300)} with 300"
     assert len(with_5) == len(with_300), report + "\n" + "\n".join(with_300)
     assert len(with_300) <= MAX_STATEMENTS, report + "\n" + "\n".join(with_300)
+
+
+def test_a_booking_costs_the_same_few_statements_and_reads_nothing_back(app, api, busy_coach):
+    coach, client, session_type = busy_coach
+
+    def book(day: int):
+        body = {
+            "coach_id": coach.id,
+            "session_type_id": session_type,
+            "start": local(MONDAY + timedelta(days=day), 16).isoformat(),
+        }
+        return lambda: api.post("/api/bookings", json=body, as_=client)
+
+    with_5 = statements_of(app, book(1), 201)
+    grow_to_300_bookings(app, coach, client, session_type)
+    with_300 = statements_of(app, book(2), 201)
+
+    report = "\n".join(with_300)
+    assert len(with_5) == len(with_300) <= MAX_STATEMENTS + 1, report
+    kinds = [statement.lstrip().split(None, 1)[0].upper() for statement in with_300]
+    # The booking, its first history entry, both notifications: nothing read back after.
+    assert kinds[-3:] == ["INSERT"] * 3, report
+    assert "INSERT" not in kinds[:-3], report
