@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from domain import recurrence
 from domain.errors import forbidden, not_found, validation_error
@@ -38,14 +36,17 @@ class WindowInput:
     count: int | None
 
 
-def to_domain(window: AvailabilityWindow) -> recurrence.Window:
-    """The row as the pure expansion sees it (exceptions keyed by original start)."""
-    edits = {
-        e.occurrence_start: recurrence.OccurrenceEdit(
-            e.kind, e.start_at, e.end_at, e.instant_booking
-        )
-        for e in window.exceptions
-    }
+def to_domain(window, edits: dict | None = None) -> recurrence.Window:
+    """A window, object or row, as the pure expansion sees it. ``edits`` by original start:
+    by default the object's exceptions."""
+    if edits is None:
+        edits = {
+            e.occurrence_start: recurrence.OccurrenceEdit(
+                e.kind, e.start_at, e.end_at, e.instant_booking
+            )
+            for e in window.exceptions
+        }
+    weekdays = window.recurrence_weekdays
     return recurrence.Window(
         id=window.id,
         start=window.start_at,
@@ -53,44 +54,68 @@ def to_domain(window: AvailabilityWindow) -> recurrence.Window:
         timezone=window.timezone,
         session_type_id=window.session_type_id,
         instant_booking=window.instant_booking,
-        weekdays=tuple(window.recurrence_weekdays.split(",")) if window.is_recurring else None,
+        weekdays=tuple(weekdays.split(",")) if weekdays is not None else None,
         until=window.recurrence_until,
         count=window.recurrence_count,
         edits=edits,
     )
 
 
-def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[AvailabilityWindow]:
-    """Only the windows that can touch [start, end), with their exceptions (one query).
-    An occurrence may be moved outside its series' dates, so a window with a moved
-    occurrence in the range counts too."""
-    query = _windows_in_range_query()
-    rows = db.session.scalars(query, {"coach_id": coach_id, "start": start, "end": end})
-    return list(rows.unique())
+def windows_in_range(coach_id: int, start: datetime, end: datetime) -> list[recurrence.Window]:
+    """Only the windows that can touch [start, end), with their edits, as the expansion sees
+    them. One query of plain rows, no ORM objects (every booking and calendar read runs
+    it): a window with n exceptions comes as n rows."""
+    params = {"coach_id": coach_id, "start": start, "end": end}
+    windows: dict[int, tuple] = {}
+    for row in db.session.execute(_WINDOWS_IN_RANGE, params):
+        edits = windows.setdefault(row.id, (row, {}))[1]
+        if row.edit_kind is not None:
+            edits[row.edit_of] = recurrence.OccurrenceEdit(
+                row.edit_kind, row.edit_start, row.edit_end, row.edit_instant
+            )
+    return [to_domain(window, edits) for window, edits in windows.values()]
 
 
-@cache
 def _windows_in_range_query():
-    """Built once: every booking and calendar read runs it, and building the statement
-    (with its EXISTS and eager load) costs more than running it."""
+    """Built once. An occurrence may be moved outside its series' dates, so a window with a
+    moved occurrence in the range counts too."""
+    window, exception = AvailabilityWindow.__table__, AvailabilityException.__table__
     coach_id, start, end = bindparam("coach_id"), bindparam("start"), bindparam("end")
     within_series = and_(
-        AvailabilityWindow.start_at < end,
-        or_(AvailabilityWindow.series_end_at.is_(None), AvailabilityWindow.series_end_at > start),
+        window.c.start_at < end,
+        or_(window.c.series_end_at.is_(None), window.c.series_end_at > start),
     )
-    moved_into_range = AvailabilityWindow.exceptions.any(
-        and_(
-            AvailabilityException.kind == "modified",
-            AvailabilityException.start_at < end,
-            AvailabilityException.end_at > start,
-        )
+    moved = exception.alias("moved")
+    moved_into_range = exists().where(
+        moved.c.window_id == window.c.id,
+        moved.c.kind == "modified",
+        moved.c.start_at < end,
+        moved.c.end_at > start,
     )
     return (
-        select(AvailabilityWindow)
-        .where(AvailabilityWindow.coach_id == coach_id, or_(within_series, moved_into_range))
-        .options(joinedload(AvailabilityWindow.exceptions))
-        .order_by(AvailabilityWindow.id)
+        select(
+            window.c.id,
+            window.c.start_at,
+            window.c.end_at,
+            window.c.timezone,
+            window.c.session_type_id,
+            window.c.instant_booking,
+            window.c.recurrence_weekdays,
+            window.c.recurrence_until,
+            window.c.recurrence_count,
+            exception.c.occurrence_start.label("edit_of"),
+            exception.c.kind.label("edit_kind"),
+            exception.c.start_at.label("edit_start"),
+            exception.c.end_at.label("edit_end"),
+            exception.c.instant_booking.label("edit_instant"),
+        )
+        .select_from(window.outerjoin(exception, exception.c.window_id == window.c.id))
+        .where(window.c.coach_id == coach_id, or_(within_series, moved_into_range))
+        .order_by(window.c.id)
     )
+
+
+_WINDOWS_IN_RANGE = _windows_in_range_query()
 
 
 def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:

@@ -16,7 +16,7 @@ from domain.pricing import Discount, PlatformFee, PriceBreakdown, calculate_pric
 from extensions import db
 from models import ACTIVE_STATUSES, Booking, Coupon, SessionType, User
 from models.types import utcnow
-from services.availability import LONGEST_OCCURRENCE, to_domain, windows_in_range
+from services.availability import LONGEST_OCCURRENCE, windows_in_range
 from services.connections import connection_between
 from services.visibility import can_view_calendar, require_calendar_view, viewer_id_of
 
@@ -40,16 +40,20 @@ def check_range(start: datetime, end: datetime) -> None:
         raise validation_error({"end": [f"A range spans at most {MAX_RANGE.days} days."]})
 
 
+_BOOKING = Booking.__table__.c
+
+
 def _in_range(*columns):
     """Active bookings whose blocked range touches [start, end): an indexed range scan on
     (coach, blocked start) bounded on both sides, never the coach's whole history.
-    Parameters ``coach_id``, ``start`` and ``earliest`` (``start - LONGEST_BLOCK``), ``end``."""
+    Parameters ``coach_id``, ``start`` and ``earliest`` (``start - LONGEST_BLOCK``), ``end``.
+    Plain rows of table columns: no ORM objects to build."""
     return select(*columns).where(
-        Booking.coach_id == bindparam("coach_id"),
-        Booking.blocked_start_at < bindparam("end"),
-        Booking.blocked_start_at > bindparam("earliest"),
-        Booking.blocked_end_at > bindparam("start"),
-        Booking.status.in_(ACTIVE_STATUSES),
+        _BOOKING.coach_id == bindparam("coach_id"),
+        _BOOKING.blocked_start_at < bindparam("end"),
+        _BOOKING.blocked_start_at > bindparam("earliest"),
+        _BOOKING.blocked_end_at > bindparam("start"),
+        _BOOKING.status.in_(ACTIVE_STATUSES),
     )
 
 
@@ -59,20 +63,20 @@ def _range_params(coach_id: int, start: datetime, end: datetime) -> dict:
 
 # Built once, like every statement on the booking path: building one costs more than
 # running it.
-_BUSY = _in_range(Booking.blocked_start_at, Booking.blocked_end_at, Booking.slot_key)
+_BUSY = _in_range(_BOOKING.blocked_start_at, _BOOKING.blocked_end_at, _BOOKING.slot_key)
 _CALENDAR_BOOKINGS = _in_range(
-    Booking.id,
-    Booking.coach_id,
-    Booking.client_id,
-    Booking.session_type_id,
-    Booking.start_at,
-    Booking.end_at,
-    Booking.blocked_start_at,
-    Booking.blocked_end_at,
-    Booking.slot_key,
-    Booking.status,
-    Booking.kind,
-).order_by(Booking.blocked_start_at)
+    _BOOKING.id,
+    _BOOKING.coach_id,
+    _BOOKING.client_id,
+    _BOOKING.session_type_id,
+    _BOOKING.start_at,
+    _BOOKING.end_at,
+    _BOOKING.blocked_start_at,
+    _BOOKING.blocked_end_at,
+    _BOOKING.slot_key,
+    _BOOKING.status,
+    _BOOKING.kind,
+).order_by(_BOOKING.blocked_start_at)
 
 
 def busy_in_range(coach_id: int, start: datetime, end: datetime) -> list[slots.Busy]:
@@ -92,7 +96,7 @@ def busy_of(bookings) -> list[slots.Busy]:
 
 def occurrences(coach_id: int, start: datetime, end: datetime) -> list[recurrence.Occurrence]:
     windows = windows_in_range(coach_id, start - LONGEST_OCCURRENCE, end)
-    return recurrence.expand_all((to_domain(w) for w in windows), start, end)
+    return recurrence.expand_all(windows, start, end)
 
 
 def calendar(viewer, coach: User | None, start: datetime, end: datetime) -> CalendarView:
