@@ -1,9 +1,10 @@
 """Booking a coach's time: the race-safe creation and the reads (SPEC section 4).
 
 The conflict check and the insert happen in one transaction that cannot double-book:
-``write_transaction`` takes SQLite's write lock before anything is read, ``lock_calendar``
-serialises one coach's writers on PostgreSQL, and the exclusion constraint
-``booking_no_overlap`` refuses an overlap whatever happens (mapped to 409).
+``write_transaction`` takes SQLite's write lock before anything is read and the bookings
+around the time are checked under it; on PostgreSQL ``lock_calendar`` serialises one
+coach's writers and the exclusion constraint ``booking_no_overlap`` refuses an overlapping
+row whatever happens (mapped to 409): it is the overlap check of a new booking there.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from services.rows import insert_now, insert_rows
 from services.transactions import (
     EXCLUSION_VIOLATION,
     constraint_violated,
+    database_refuses_overlaps,
     lock_calendar_with_type,
     slot_unavailable,
     write_transaction,
@@ -72,7 +74,9 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         end = start + timedelta(minutes=duration)
         if len(request.message) > MAX_MESSAGE:
             raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
-        occurrence, slot_key = claim_time(coach.id, session_type, start, end, client_id=client.id)
+        occurrence, slot_key = claim_time(
+            coach.id, session_type, start, end, client_id=client.id, inserting=True
+        )
         coupon = None
         if request.coupon_code:
             coupon = calendar.usable_coupon(coach, request.coupon_code, now)
@@ -149,9 +153,14 @@ def claim_time(
     end: datetime,
     ignore_booking_id: int | None = None,
     client_id: int | None = None,
+    inserting: bool = False,
 ) -> tuple[Occurrence, str]:
     """Check, under the lock, that [start, end) may be booked; returns the availability
-    occurrence it lies in and the booking's slot key. 409 ``slot_unavailable`` if not."""
+    occurrence it lies in and the booking's slot key. 409 ``slot_unavailable`` if not.
+
+    ``inserting``: the caller inserts a booking row for this time next. Where the database
+    refuses an overlapping row itself (PostgreSQL's exclusion constraint, mapped to the same
+    409) the other bookings are then read only to count a group's seats."""
     before = timedelta(minutes=session_type.buffer_before_minutes)
     after = timedelta(minutes=session_type.buffer_after_minutes)
     occurrences = calendar.occurrences(coach_id, start - timedelta(days=1), end)
@@ -164,6 +173,8 @@ def claim_time(
         if is_group
         else f"b-{uuid.uuid4().hex}"
     )
+    if not is_group and inserting and database_refuses_overlaps():
+        return occurrence, slot_key
     busy = [
         b
         for b in calendar.calendar_bookings(coach_id, start - before, end + after)

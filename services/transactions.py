@@ -70,6 +70,13 @@ def write_transaction() -> Iterator[None]:
         raise
 
 
+def database_refuses_overlaps() -> bool:
+    """Does the database itself refuse overlapping active bookings of a coach? PostgreSQL's
+    exclusion constraint ``booking_no_overlap`` does; SQLite has none (there the check
+    under ``BEGIN IMMEDIATE`` is all)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def slot_unavailable(message: str = "This time has just been booked.") -> AppError:
     """409: someone else holds (part of) this time."""
     return AppError("slot_unavailable", message, {"start": [message]})
