@@ -26,7 +26,8 @@ def insert_now(obj: T) -> T:
     loaded (the columns left unset take their Python-side defaults first).
 
     Only the object's own row is written: set foreign keys, not relationships. Collections
-    given to the constructor (``history=[]``) stay loaded as given.
+    given to the constructor (``history=[]``) stay loaded as given. A rollback leaves the
+    object expired, like any row the transaction loaded: its row is gone with the rest.
     """
     state = inspect(obj)
     if state.key is not None or state.session_id is not None:
