@@ -13,6 +13,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 import models  # noqa: F401  (registers every table with the metadata)
+from blueprints.bodies import StrictRequest
 from config import finalise_config, load_config
 from extensions import csrf, db, limiter, login_manager, migrate, socketio
 from services import effects
@@ -29,6 +30,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     finalise_config(config)
 
     app = Flask(__name__, instance_path=config["INSTANCE_PATH"], instance_relative_config=False)
+    app.request_class = StrictRequest  # JSON bodies parsed and checked in one place
     app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.jinja_env.undefined = StrictUndefined

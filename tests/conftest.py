@@ -7,13 +7,16 @@ skipped locally with a hint; under ``CI=true`` their absence fails the run.
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 import uuid
 
 import psycopg
 import pytest
 import redis
 from sqlalchemy import make_url, text
+from werkzeug.serving import make_server
 
 from app import create_app
 from extensions import db, limiter
@@ -171,3 +174,21 @@ def redis_url() -> str:
         _unavailable("Redis", "Set REDIS_URL or start redis-server on 127.0.0.1:6379.", error)
     connection.flushdb()
     return url
+
+
+@pytest.fixture
+def served(app):
+    """(host, port) of the test app served by Werkzeug's threaded server; one thread per
+    request, as in production, each with its own database session."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield ("127.0.0.1", server.server_port)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -11,6 +11,7 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import current_app
 
 from blueprints.api import responses
+from blueprints.bodies import BodyParser
 
 # A signed-in caller: ``Authorization: Bearer <token>`` (or the web session with CSRF).
 BEARER = [{"bearerAuth": []}]
@@ -38,7 +39,10 @@ def schema_name(schema) -> str:
 
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint; ``@blp.response`` documents the body with its schema,
-    while the JSON sent is exactly what the view built with ``serializers.py``."""
+    while the JSON sent is exactly what the view built with ``serializers.py``. Arguments
+    are read by ``BodyParser``: the request's strictly parsed, checked JSON."""
+
+    ARGUMENTS_PARSER = BodyParser()
 
     def response(self, status_code, schema=None, **kwargs):
         document = super().response(status_code, schema, **kwargs)

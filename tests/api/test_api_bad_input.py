@@ -51,7 +51,7 @@ def _body_cases(s):
         ),
         ("POST", "/api/auth/login", None, {"email": NUL, "password": "x"}, "email"),
         ("PATCH", "/api/me", coach, {"name": NUL}, "name"),
-        ("PATCH", "/api/me", coach, {"embed_domains": [NUL]}, "embed_domains"),
+        ("PATCH", "/api/me", coach, {"embed_domains": [NUL]}, "embed_domains.0"),
         ("POST", "/api/connections", client, {"coach_slug": NUL}, "coach_slug"),
         ("POST", "/api/session-types", coach, {"name": "Talk", "location": NUL}, "location"),
         ("POST", "/api/coupons", coach, {"code": NUL, "percent_off": 5}, "code"),
