@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 EXAMPLE_SECRET_KEY = "change-me"
@@ -104,6 +105,10 @@ def finalise_config(config: dict) -> None:
     config["SESSION_COOKIE_SAMESITE"] = "Lax"
     config["REMEMBER_COOKIE_HTTPONLY"] = True
     config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    config["REMEMBER_COOKIE_NAME"] = "remember_token"
+    # The remember cookie holds a sign-in's secret (services/web_sessions.py): it lasts as
+    # long as that sign-in may go unused, not Flask-Login's default of a year.
+    config["REMEMBER_COOKIE_DURATION"] = timedelta(days=30)
     # CSRF is checked in a before_request hook that skips bearer-token API calls.
     config["WTF_CSRF_CHECK_DEFAULT"] = False
     # A calendar tab stays open for hours: bind the token to the session, not the clock.

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from blueprints.forms import LoginForm, RegisterForm
 from blueprints.rendering import render_page
-from blueprints.security import auth_rate_limits, is_safe_next
+from blueprints.security import auth_rate_limits, is_safe_next, sign_in, sign_out
 from domain.errors import AppError
 from domain.timezones import timezone_names
 from services import accounts
@@ -33,7 +33,7 @@ def register():
         except AppError as error:
             _attach_errors(form, error)
         else:
-            login_user(user)
+            sign_in(user)
             flash(f"Welcome, {user.name}! Your account is ready.", "success")
             return redirect(url_for("pages.dashboard"))
     status = 400 if form.errors else 200
@@ -53,7 +53,7 @@ def login():
         except AppError as error:
             form.password.errors.append(error.message)
         else:
-            login_user(user, remember=form.remember.data)
+            sign_in(user, remember=form.remember.data)
             flash(f"Signed in as {user.name}.", "success")
             return redirect(next_url if is_safe_next(next_url) else url_for("pages.dashboard"))
     status = 400 if form.errors else 200
@@ -63,7 +63,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    logout_user()
+    sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("pages.index"))
 

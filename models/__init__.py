@@ -11,7 +11,7 @@ from models.bookings import (
 from models.catalog import Coupon, SessionType
 from models.notifications import Notification, OutboxEmail
 from models.payments import Payment, ProcessedWebhookEvent, Refund
-from models.users import ApiToken, Connection, User
+from models.users import ApiToken, Connection, User, WebSession
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -31,4 +31,5 @@ __all__ = [
     "SessionType",
     "TimeSuggestion",
     "User",
+    "WebSession",
 ]

@@ -72,6 +72,31 @@ class ApiToken(db.Model):
     user: Mapped[User] = relationship()
 
 
+class WebSession(db.Model):
+    """One browser sign-in: revocable like a bearer token, listed on the settings page.
+
+    The session cookie and the remember-me cookie carry a random secret; only its SHA-256
+    is stored. Restoring a sign-in from the remember cookie rotates the secret; the one it
+    replaced stays valid for a short grace (two tabs opened at once), then never again.
+    """
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user_revoked", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    previous_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remember: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    ip_address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class Connection(db.Model):
     """One per pair of users, whoever asked: ``pair_key`` is "<lower id>:<higher id>"."""
 

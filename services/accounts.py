@@ -9,15 +9,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from domain.errors import AppError
+from domain.errors import AppError, validation_error
 from domain.slugs import slug_candidates
 from extensions import db
 from models import ApiToken, User
 from models.types import utcnow
+from services import web_sessions
 from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,40 @@ def revoke_api_token(raw: str) -> None:
         if token is not None and token.revoked_at is None:
             token.revoked_at = utcnow()
         db.session.commit()
+
+
+def change_password(
+    user: User,
+    current_password: str,
+    new_password: str,
+    *,
+    keep_web_session: int | None = None,
+    keep_token: str | None = None,
+) -> None:
+    """Set a new password, after checking the current one, and sign out everywhere else:
+    every other web sign-in and every other bearer token of the user ends with it."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise validation_error({"current_password": ["This is not your current password."]})
+    password_hash = hash_password(new_password)  # before the lock: the KDF is slow
+    now = utcnow()
+    with write_transaction():
+        db.session.execute(
+            update(User).where(User.id == user.id).values(password_hash=password_hash)
+        )
+        ended = web_sessions.end_all(user.id, keep=keep_web_session, now=now)
+        tokens = update(ApiToken).where(
+            ApiToken.user_id == user.id, ApiToken.scope == "api", ApiToken.revoked_at.is_(None)
+        )
+        if keep_token is not None:
+            tokens = tokens.where(ApiToken.token_hash != _digest(keep_token))
+        revoked = db.session.execute(tokens.values(revoked_at=now)).rowcount
+        db.session.commit()
+    logger.info(
+        "user %s changed the password: %s web sessions and %s tokens ended",
+        user.id,
+        ended,
+        revoked,
+    )
 
 
 def update_profile(user: User, changes: dict) -> User:

@@ -18,6 +18,7 @@ from tests.conftest import _base_config, create_pg_database, drop_pg_database
 EXPECTED_TABLES = {
     "user",
     "api_token",
+    "web_session",
     "connection",
     "session_type",
     "coupon",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_login import logout_user
 
 from blueprints.api.docs import BEARER, Blueprint
 from blueprints.api.responses import AuthTokenOut
 from blueprints.api.schemas import LoginSchema, RegisterSchema
 from blueprints.api.serializers import iso, user_json
-from blueprints.security import api_login_required, auth_rate_limits, bearer_token
+from blueprints.security import api_login_required, auth_rate_limits, bearer_token, sign_out
 from extensions import csrf
 from services import accounts
 
@@ -49,7 +48,7 @@ def logout():
     if token:
         accounts.revoke_api_token(token)
     else:  # signed in through the web session: end it
-        logout_user()
+        sign_out()
     return "", 204
 
 
