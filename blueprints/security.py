@@ -5,14 +5,15 @@ from __future__ import annotations
 import functools
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, redirect, request, session, url_for
-from flask_login import current_user
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user, user_loaded_from_cookie
 
+from blueprints.bodies import check_request_input
 from blueprints.errors import wants_json
 from domain.errors import AppError
-from extensions import csrf, db, limiter, login_manager
+from extensions import csrf, limiter, login_manager
 from models import User
-from services import accounts
+from services import accounts, web_sessions
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -81,9 +82,34 @@ def auth_rate_limits(action: str):
     return decorate
 
 
+def sign_in(user: User, *, remember: bool = False) -> None:
+    """Start a web sign-in: a new revocable session whose secret the cookies carry."""
+    secret = web_sessions.start(
+        user,
+        remember=remember,
+        user_agent=request.user_agent.string,
+        ip_address=request.remote_addr or "",
+    )
+    login_user(user, remember=remember, duration=web_sessions.lifetime(remember))
+    # Flask-Login keeps what it stores under "_user_id" in the session and, with
+    # "remember", in the remember cookie: the sign-in's secret, never the user's id.
+    session["_user_id"] = secret
+
+
+def sign_out() -> None:
+    """End this web sign-in everywhere its cookies were copied, then forget it here."""
+    session_id = g.pop("web_session_id", None)
+    if session_id is not None:
+        web_sessions.end(session_id)
+    logout_user()
+
+
 def is_safe_next(target: str | None) -> bool:
-    """Only same-site relative paths: no scheme, no host, no ``//`` or backslash tricks."""
+    """Only same-site relative paths: no scheme, no host, no ``//`` or backslash tricks,
+    and nothing a ``Location`` header cannot carry (control characters such as CR/LF)."""
     if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if len(target) > 2000 or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target
@@ -95,15 +121,34 @@ def init_security(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(secret: str) -> User | None:
+        """The session (or remember) cookie's secret → its live sign-in's user."""
         # A request that carries a bearer token is authenticated by that token alone.
         if bearer_token() is not None:
             return None
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
+        sign_in = web_sessions.resolve(secret)
+        if sign_in is None:
+            # Ended or expired: forget it, and have the remember cookie deleted too.
+            session.pop("_user_id", None)
+            if current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies:
+                session["_remember"] = "clear"
             return None
-        return user if user is not None and user.is_active else None
+        g.web_session_id = sign_in.session_id
+        g.web_session_current = sign_in.current
+        return sign_in.user
+
+    @user_loaded_from_cookie.connect_via(app)
+    def rotate_remember_cookie(_app, user: User) -> None:
+        """Restoring a sign-in from the remember cookie gives it a new secret: a copy of
+        the old cookie stops working (after a short grace) once the owner has used it.
+        A replaced secret used within its grace is let in as it is, never rotated again
+        (that would hand whoever holds it the new one)."""
+        if not g.web_session_current:
+            return
+        secret = web_sessions.rotate(g.web_session_id)
+        session["_user_id"] = secret
+        session["_remember"] = "set"
+        session["_remember_seconds"] = web_sessions.REMEMBER_LIFETIME.total_seconds()
 
     @login_manager.request_loader
     def load_user_from_request(_request) -> User | None:
@@ -115,6 +160,16 @@ def init_security(app: Flask) -> None:
         if wants_json():
             raise AppError("unauthorized", "Sign in or send a valid bearer token.")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+    # Before CSRF and every view: nothing unstorable or malformed gets further.
+    app.before_request(check_request_input)
+
+    @app.before_request
+    def load_signed_in_user():
+        """Who is asking, decided before any view opens a transaction (resolving a sign-in
+        may record its use)."""
+        if request.endpoint != "static":
+            current_user._get_current_object()
 
     @app.before_request
     def check_csrf():
@@ -128,20 +183,6 @@ def init_security(app: Flask) -> None:
         if request.path.startswith("/api/") and "_user_id" not in session:
             return
         csrf.protect(apply_exemptions=True)
-
-    @app.before_request
-    def refuse_nul_characters():
-        """No text we store may hold a NUL (PostgreSQL refuses it): a form field with one
-        is a 400 naming the field, not a 500. (API bodies and queries: blueprints/api.)"""
-        if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            return
-        fields = sorted({name for name, value in request.form.items(multi=True) if "\x00" in value})
-        if fields:
-            raise AppError(
-                "validation_error",
-                "The form holds a NUL character.",
-                {name: ["Remove the NUL (\\x00) character."] for name in fields},
-            )
 
     @app.before_request
     def require_json_bodies():
@@ -160,6 +201,10 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        # API answers and every page a signed-in user sees are theirs alone: no cache
+        # (a shared proxy, the browser's back button after logout) may keep a copy.
+        personal = request.endpoint != "static" and current_user.is_authenticated
+        if request.path.startswith("/api/") or personal:
+            response.headers["Cache-Control"] = "no-store"
+            response.vary.add("Cookie")
         return response
