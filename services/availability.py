@@ -14,6 +14,7 @@ from domain.errors import forbidden, not_found, validation_error
 from extensions import db
 from models import AvailabilityException, AvailabilityWindow, SessionType, User
 from services.catalog import require_coach
+from services.visibility import can_view_calendar
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +131,16 @@ def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:
 
 
 def get_own_window(coach: User, window_id: int) -> AvailabilityWindow:
+    """The caller's window. Someone else's is a 404 unless the caller may see that coach's
+    calendar (and so the window): then 403, since they may know it but not change it.
+    A client is refused as a role, whatever the id (403, as for creating one)."""
+    require_coach(coach)
     window = db.session.get(AvailabilityWindow, window_id)
     if window is None:
         raise not_found("availability")
     if window.coach_id != coach.id:
+        if not can_view_calendar(coach, db.session.get(User, window.coach_id)):
+            raise not_found("availability")
         raise forbidden("Only the coach who owns this availability can change it.")
     return window
 

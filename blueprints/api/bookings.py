@@ -28,7 +28,7 @@ from blueprints.api.schemas import (
 )
 from blueprints.api.serializers import booking_json, iso, paged
 from blueprints.security import api_login_required
-from domain.errors import forbidden, validation_error
+from domain.errors import not_found, validation_error
 from services import bookings, transitions
 
 blp = Blueprint("api_bookings", __name__, url_prefix="/api/bookings", description="Bookings")
@@ -64,12 +64,12 @@ def show(booking_id: int):
 @api_login_required
 @blp.arguments(SessionsQuerySchema, location="query")
 @blp.response(200, BookingListOut)
-@blp.errors(400, 401, 403, 404)
+@blp.errors(400, 401, 404)
 @blp.doc(security=BEARER)
 def sessions(query: dict, user_id: int):
     """Your own sessions (as coach or client), earliest first; ``?cursor=`` pages."""
-    if user_id != current_user.id:
-        raise forbidden("You can list only your own sessions.")
+    if user_id != current_user.id:  # another's list is not the caller's to know of
+        raise not_found("session list")
     after = _parse_cursor(query.get("cursor"))
     items = bookings.list_sessions(
         _me(), query.get("start"), query.get("end"), query["limit"] + 1, after

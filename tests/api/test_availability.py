@@ -236,13 +236,21 @@ def test_a_window_that_does_not_exist_is_not_found(app, api, method):
 @pytest.mark.parametrize(
     "scope", [{}, {"scope": "occurrence", "occurrence": "2030-06-05T07:00:00Z"}]
 )
-def test_another_coachs_window_is_forbidden(app, api, method, scope):
-    owner, other = make_coach(app), make_coach(app)
+@pytest.mark.parametrize("privacy, status", [("public", 403), ("connected", 404), ("private", 404)])
+def test_another_coachs_window_is_forbidden_or_unknown(app, api, method, scope, privacy, status):
+    """403 to a coach who may see the calendar (and so the window); to one who may not,
+    the 404 a missing window gets."""
+    owner, other = make_coach(app, calendar_privacy=privacy), make_coach(app)
     window = first_three_weekly(api, owner)
     response = api.request(
         method, window_url(window["id"], **scope), json=times(3, 10, 11), as_=other
     )
-    assert_error(response, 403, "forbidden")
+    assert_error(response, status, "forbidden" if status == 403 else "not_found")
+    if status == 404:
+        missing = api.request(
+            method, window_url(2_000_000_000, **scope), json=times(3, 10, 11), as_=other
+        )
+        assert response.get_json() == missing.get_json()
     assert nothing_written(app, windows=1)
     assert free_in_june(api, owner) == NINE_TO_FIVE
 

@@ -134,11 +134,12 @@ def test_cancelled_and_declined_sessions_are_still_listed(app, api, scene):
     assert item["status"] == "cancelled_by_client"
 
 
-def test_another_users_sessions_are_forbidden(app, api, week):
+def test_another_users_sessions_are_not_found_as_a_missing_user_is(app, api, week):
     response = api.get(sessions_url(week.client.id), as_=week.coach)
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 404, "not_found")
     response = api.get(sessions_url(week.coach.id), as_=make_client(app))
-    assert_error(response, 403, "forbidden")
+    assert_error(response, 404, "not_found")
+    assert_error(api.get(sessions_url(2_000_000_000), as_=week.coach), 404, "not_found")
 
 
 def test_signed_out_visitors_get_401(api, week):
