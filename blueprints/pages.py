@@ -47,11 +47,8 @@ def dashboard():
 def request_connection():
     form = ConnectForm()
     if form.validate_on_submit():
-        coach = db.session.scalar(
-            select(User).where(User.slug == form.coach_slug.data.strip().lower())
-        )
         try:
-            connections.request_connection(current_user._get_current_object(), coach)
+            connections.request_by_slug(current_user._get_current_object(), form.coach_slug.data)
         except AppError as error:
             flash(_connection_message(error), "error")
         else:

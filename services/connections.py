@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import AppError, not_found, validation_error
 from extensions import db
-from models import Connection, User
+from models import Booking, Connection, User
 from models.types import utcnow
 from services import notifications
 from services.transactions import write_transaction
@@ -17,12 +17,53 @@ from services.transactions import write_transaction
 logger = logging.getLogger(__name__)
 
 
-def request_connection(requester: User, addressee: User | None) -> Connection:
-    """Ask ``addressee`` to connect; one connection per pair, whoever asked first."""
-    if addressee is None or not addressee.is_active:
-        raise not_found("user")
-    if addressee.id == requester.id:
+def find_coach_by_slug(slug: str) -> User | None:
+    """The coach whose address (slug) this is: the one lookup, normalised once."""
+    normalised = slug.strip().lower()
+    if not normalised or len(normalised) > 64:
+        return None
+    return db.session.scalar(select(User).where(User.slug == normalised, User.role == "coach"))
+
+
+def request_by_slug(requester: User, slug: str) -> Connection:
+    """Ask a coach, by the address they share, to connect.
+
+    Only coaches who take requests can be asked: a ``public`` or ``connected`` calendar. A
+    ``private`` coach answers 404, exactly as an unknown address, so a private coach's
+    address cannot be discovered; they connect from their side (``request_by_id``)."""
+    coach = find_coach_by_slug(slug)
+    if coach is not None and coach.id == requester.id:
+        raise validation_error({"coach_slug": ["You cannot connect with yourself."]})
+    if coach is None or coach.calendar_privacy == "private":
+        raise not_found("coach")
+    return _request(requester, coach)
+
+
+def request_by_id(requester: User, addressee_id: int) -> Connection:
+    """Ask someone the caller already knows, by id: a person who shares a booking with
+    them (a coach asking a client who booked, or the client asking that coach). Any
+    other id answers 404, as a missing one does, so ids cannot be used to find people
+    or to send them notifications."""
+    if addressee_id == requester.id:
         raise validation_error({"addressee_id": ["You cannot connect with yourself."]})
+    addressee = db.session.get(User, addressee_id)
+    if addressee is None or not _share_a_booking(requester.id, addressee_id):
+        raise not_found("user")
+    return _request(requester, addressee)
+
+
+def _share_a_booking(user_a: int, user_b: int) -> bool:
+    pair = or_(
+        (Booking.coach_id == user_a) & (Booking.client_id == user_b),
+        (Booking.coach_id == user_b) & (Booking.client_id == user_a),
+    )
+    return db.session.scalar(select(exists().where(pair)))
+
+
+def _request(requester: User, addressee: User) -> Connection:
+    """Ask ``addressee`` to connect; one connection per pair, whoever asked first."""
+    if not addressee.is_active:
+        raise not_found("user")
     pair_key = Connection.key_for(requester.id, addressee.id)
     # The write lock first (SQLite), so two people asking at once queue up instead of
     # one failing with "database is locked"; PostgreSQL's unique pair_key decides there.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask_login import current_user
-from sqlalchemy import select
 
 from blueprints.api.docs import BEARER, Blueprint
 from blueprints.api.responses import ConnectionEnvelopeOut, ConnectionListOut
@@ -11,8 +10,6 @@ from blueprints.api.schemas import ConnectionListQuerySchema, ConnectionRequestS
 from blueprints.api.serializers import connection_json, paged
 from blueprints.security import api_login_required
 from domain.errors import validation_error
-from extensions import db
-from models import User
 from services import connections
 
 blp = Blueprint(
@@ -44,17 +41,15 @@ def index(query: dict):
 @blp.errors(400, 401, 404, 409, 415)
 @blp.doc(security=BEARER)
 def create(data: dict):
-    """Ask a user (by ``addressee_id``) or a coach (by ``coach_slug``) to connect."""
+    """Ask a coach by ``coach_slug`` (public or connected calendars take requests), or by
+    ``addressee_id`` someone you share a booking with; anyone else is a 404."""
     if ("addressee_id" in data) == ("coach_slug" in data):
         message = "Give addressee_id or coach_slug."
         raise validation_error({"addressee_id": [message], "coach_slug": [message]})
     if "addressee_id" in data:
-        addressee = db.session.get(User, data["addressee_id"])
+        connection = connections.request_by_id(current_user, data["addressee_id"])
     else:
-        addressee = db.session.scalar(
-            select(User).where(User.slug == data["coach_slug"].strip().lower())
-        )
-    connection = connections.request_connection(current_user, addressee)
+        connection = connections.request_by_slug(current_user, data["coach_slug"])
     return {"connection": connection_json(connection)}, 201
 
 

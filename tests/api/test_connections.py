@@ -8,7 +8,8 @@ import pytest
 
 from extensions import db
 from models import Connection, Notification, User
-from tests.factories import make_client, make_coach, make_connection
+from tests.api.scheduling import MONDAY, add_booking, local
+from tests.factories import make_client, make_coach, make_connection, make_session_type
 from tests.helpers import assert_error, count
 
 
@@ -28,6 +29,12 @@ def notifications_for(app, person) -> list[dict]:
             db.select(Notification).where(Notification.user_id == person.id)
         ).all()
         return [{"kind": n.kind, "title": n.title, "url": n.url} for n in rows]
+
+
+def share_a_booking(app, coach, client) -> int:
+    """A past booking between the two: what lets them ask each other by id."""
+    session_type_id = make_session_type(app, coach)
+    return add_booking(app, coach, client, session_type_id, local(MONDAY, 10), status="completed")
 
 
 def nothing_written(app) -> bool:
@@ -56,13 +63,14 @@ def at_once(app, requests: list[tuple[str, dict | None, object]]) -> list[int]:
 # --- asking ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("by", ["addressee_id", "coach_slug"])
-def test_asking_a_coach_to_connect_creates_a_pending_request_and_notifies_the_coach(app, api, by):
-    coach = make_coach(app, name="Dana Coach")
+@pytest.mark.parametrize("privacy", ["public", "connected"])
+def test_asking_a_coach_by_address_creates_a_pending_request_and_notifies_the_coach(
+    app, api, privacy
+):
+    coach = make_coach(app, name="Dana Coach", calendar_privacy=privacy)
     client = make_client(app, name="Chris Client")
-    payload = {"addressee_id": coach.id} if by == "addressee_id" else {"coach_slug": coach.slug}
 
-    response = api.post("/api/connections", json=payload, as_=client)
+    response = api.post("/api/connections", json={"coach_slug": coach.slug}, as_=client)
 
     assert response.status_code == 201, response.get_json()
     connection = response.get_json()["connection"]
@@ -77,11 +85,58 @@ def test_asking_a_coach_to_connect_creates_a_pending_request_and_notifies_the_co
     assert notifications_for(app, client) == []
 
 
-def test_a_client_may_ask_another_client_to_connect(app, api):
-    asker, other = make_client(app), make_client(app)
-    response = api.post("/api/connections", json={"addressee_id": other.id}, as_=asker)
-    assert response.status_code == 201
-    assert response.get_json()["connection"]["addressee_id"] == other.id
+def test_the_address_is_read_as_the_profile_reads_it(app, api):
+    coach = make_coach(app, calendar_privacy="public")
+    client = make_client(app)
+    response = api.post(
+        "/api/connections", json={"coach_slug": f"  {coach.slug.upper()} "}, as_=client
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_private_coach_cannot_be_asked_and_answers_as_an_unknown_address(app, api):
+    coach = make_coach(app, calendar_privacy="private")
+    client = make_client(app)
+
+    private = api.post("/api/connections", json={"coach_slug": coach.slug}, as_=client)
+    unknown = api.post("/api/connections", json={"coach_slug": "nobody-here"}, as_=client)
+
+    assert_error(private, 404, "not_found")
+    assert private.get_json() == unknown.get_json()
+    assert api.get(f"/api/coaches/{coach.slug}", as_=client).status_code == 404
+    assert nothing_written(app)
+
+
+@pytest.mark.parametrize("asker", ["coach", "client"])
+def test_people_who_share_a_booking_may_ask_each_other_by_id(app, api, asker):
+    coach = make_coach(app, name="Dana Coach", calendar_privacy="private")
+    client = make_client(app, name="Chris Client")
+    share_a_booking(app, coach, client)
+    me, them = (coach, client) if asker == "coach" else (client, coach)
+
+    response = api.post("/api/connections", json={"addressee_id": them.id}, as_=me)
+
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["connection"]["addressee_id"] == them.id
+    [notification] = notifications_for(app, them)
+    assert f"{me.name} wants to connect" in notification["title"]
+
+
+@pytest.mark.parametrize("target", ["coach", "client", "missing"])
+def test_an_id_you_share_no_booking_with_answers_as_a_missing_one(app, api, target):
+    """Ids cannot be used to find people or to push notifications to anyone."""
+    asker = make_client(app)
+    them = {"coach": make_coach(app, calendar_privacy="public"), "client": make_client(app)}
+    addressee_id = them[target].id if target in them else 999_999
+
+    response = api.post("/api/connections", json={"addressee_id": addressee_id}, as_=asker)
+
+    assert_error(response, 404, "not_found")
+    assert (
+        response.get_json()
+        == api.post("/api/connections", json={"addressee_id": 999_999}, as_=asker).get_json()
+    )
+    assert nothing_written(app)
 
 
 @pytest.mark.parametrize(
@@ -114,12 +169,15 @@ def test_asking_someone_who_does_not_exist_is_not_found(app, api, payload):
     assert nothing_written(app)
 
 
-def test_a_deactivated_account_cannot_be_asked_to_connect(app, api):
-    coach, client = make_coach(app), make_client(app)
+@pytest.mark.parametrize("by", ["addressee_id", "coach_slug"])
+def test_a_deactivated_account_cannot_be_asked_to_connect(app, api, by):
+    coach, client = make_coach(app, calendar_privacy="public"), make_client(app)
+    share_a_booking(app, coach, client)
     with app.app_context():
         db.session.get(User, coach.id).is_active_account = False
         db.session.commit()
-    response = api.post("/api/connections", json={"addressee_id": coach.id}, as_=client)
+    payload = {"addressee_id": coach.id} if by == "addressee_id" else {"coach_slug": coach.slug}
+    response = api.post("/api/connections", json=payload, as_=client)
     assert_error(response, 404, "not_found")
     assert nothing_written(app)
 
@@ -130,6 +188,7 @@ def test_a_second_request_for_the_same_pair_is_a_conflict_in_either_direction(
     app, api, status, second_asker
 ):
     coach, client = make_coach(app), make_client(app)
+    share_a_booking(app, coach, client)
     connection_id = make_connection(app, client, coach, status)
     asker, target = (client, coach) if second_asker == "same requester" else (coach, client)
 
@@ -148,6 +207,7 @@ def test_a_second_request_for_the_same_pair_is_a_conflict_in_either_direction(
 
 def test_both_sides_asking_at_the_same_moment_make_one_connection_and_conflicts(app):
     coach, client = make_coach(app), make_client(app)
+    share_a_booking(app, coach, client)
     requests = [
         ("/api/connections", {"addressee_id": them.id}, me)
         for me, them in [(client, coach), (coach, client)] * 4
