@@ -24,16 +24,23 @@ class JsonApi(Api):
 
 
 class IdConverter(IntegerConverter):
-    """``<id:booking_id>``: a database id, 1 to 2**31 - 1 (documented as the bounds).
+    """``<id:booking_id>``: a database id, 1 to 2**31 - 1 (documented as the bounds),
+    written in ASCII digits without a sign or leading zero.
 
-    Anything out of range is a 404 before any query: a larger number would overflow the
-    integer column (a 500). Werkzeug would answer 405 instead when the path has a route for
-    another method (it checks methods before converting), hence NotFound here."""
+    Anything else is a 404 before any query: ``\\d`` would match a fullwidth or an
+    Arabic-Indic one (U+FF11, U+0661: ``int()`` reads both as 1), and a larger number
+    would overflow the integer column (a 500).
+    Werkzeug would answer 405 instead when the path has a route for another method (it
+    checks methods before converting), hence NotFound here."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, url_map):
         super().__init__(url_map, min=1, max=MAX_ID)
 
     def to_python(self, value: str) -> int:
+        if len(value) > 10 or value.startswith("0"):
+            raise NotFound()
         try:
             return super().to_python(value)
         except ValidationError:

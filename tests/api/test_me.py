@@ -344,3 +344,14 @@ def test_a_body_that_is_not_json_is_refused_with_415_and_changes_nothing(app, ap
     )
     assert_error(response, 415, "unsupported_media_type")
     assert user_row(app, coach) == before
+
+
+def test_a_patch_without_a_body_is_refused(app, api):
+    coach = make_coach(app)
+    before = user_row(app, coach)
+
+    for headers in ({}, {"Content-Type": "application/json"}):
+        response = api.patch(ME, as_=coach, headers=headers)
+        assert_error(response, 400, "validation_error", ("_schema",))
+
+    assert user_row(app, coach) == before
