@@ -152,3 +152,14 @@ def test_the_rate_limiters_key_reads_the_body_through_the_same_parser(app, kind)
         "/api/auth/login", method="POST", json={"email": " Dana@Example.COM "}
     ):
         assert _email_key() == "email:dana@example.com"
+
+
+def test_a_surrogate_pair_is_one_character_and_welcome(app, client):
+    """``\\ud83d\\ude00`` is how JSON writes 😀: a pair is fine, only a lone half is not."""
+    body = (
+        b'{"email": "emoji@example.com", "password": "long enough", '
+        b'"name": "Dana \\ud83d\\ude00", "role": "client", "timezone": "UTC"}'
+    )
+    response = client.post("/api/auth/register", data=body, content_type="application/json")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["user"]["name"] == "Dana \U0001f600"
