@@ -26,7 +26,7 @@ from domain.recurrence import Occurrence
 from extensions import db
 from models import Booking, BookingHistory, CouponRedemption, SessionType, User
 from models.types import utcnow
-from services import calendar, notifications
+from services import calendar, catalog, notifications, pricing
 from services.rows import insert_now, insert_rows
 from services.transactions import (
     EXCLUSION_VIOLATION,
@@ -36,7 +36,7 @@ from services.transactions import (
     slot_unavailable,
     write_transaction,
 )
-from services.visibility import require_calendar_view
+from services.visibility import is_connected, require_calendar_view
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         # so bookable_session_type finds it there.
         coach, _session_type = lock_calendar_with_type(request.coach_id, request.session_type_id)
         coach = require_calendar_view(client, coach)
-        session_type = calendar.bookable_session_type(coach, request.session_type_id)
-        duration = calendar.check_duration(session_type, request.duration_minutes)
+        session_type = catalog.bookable_session_type(coach, request.session_type_id)
+        duration = catalog.check_duration(session_type, request.duration_minutes)
         start = request.start
         check_start(coach, session_type, start, now)
         end = start + timedelta(minutes=duration)
@@ -79,13 +79,13 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         )
         coupon = None
         if request.coupon_code:
-            coupon = calendar.usable_coupon(coach, request.coupon_code, now)
-        price = calendar.price_for(coach, session_type, duration, coupon)
+            coupon = catalog.usable_coupon(coach, request.coupon_code, now)
+        price = pricing.price_for(coach, session_type, duration, coupon)
         firm = slots.is_firm(
             occurrence.instant_booking,
             session_type.firm_booking,
             # Only a connected-only firm rule needs the connection: skip the query otherwise.
-            session_type.firm_booking == "connected" and calendar.is_connected(client, coach),
+            session_type.firm_booking == "connected" and is_connected(client, coach),
         )
         booking = _new_booking(coach, client, session_type, start, end, slot_key, price)
         booking.availability_window_id = occurrence.window_id

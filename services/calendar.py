@@ -1,24 +1,21 @@
-"""What a viewer sees of a coach's calendar: free time, bookings, busy blocks, bookable
-slots and the price preview. Every entry point asks the one privacy function first."""
+"""Range reads of a coach's calendar: free time, bookings, busy blocks and bookable slots.
+Every entry point asks the one privacy function first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import bindparam, select
 
 from domain import recurrence, slots
-from domain.errors import AppError, not_found, validation_error
-from domain.pricing import Discount, PlatformFee, PriceBreakdown, calculate_price
+from domain.errors import validation_error
 from extensions import db
-from models import ACTIVE_STATUSES, Booking, Coupon, SessionType, User
+from models import ACTIVE_STATUSES, Booking, User
 from models.types import utcnow
 from services.availability import LONGEST_OCCURRENCE, windows_in_range
-from services.connections import connection_between
-from services.visibility import can_view_calendar, require_calendar_view, viewer_id_of
+from services.catalog import bookable_session_type, check_duration
+from services.visibility import is_connected, require_calendar_view, viewer_id_of
 
 MAX_RANGE = timedelta(days=62)
 # A booking lasts at most a day plus two 8-hour buffers: a range scan can stop there.
@@ -150,104 +147,3 @@ def bookable_slots(
         # Only a connected-only firm rule needs the connection: skip the query otherwise.
         viewer_connected=rules.firm_booking == "connected" and is_connected(viewer, coach),
     )
-
-
-def is_connected(viewer, coach: User) -> bool:
-    viewer_id = viewer_id_of(viewer)
-    if viewer_id is None or viewer_id == coach.id:
-        return False
-    connection = connection_between(viewer_id, coach.id)
-    return connection is not None and connection.status == "accepted"
-
-
-def bookable_session_type(coach: User, session_type_id: int) -> SessionType:
-    session_type = db.session.get(SessionType, session_type_id)
-    if (
-        session_type is None
-        or session_type.coach_id != coach.id
-        or not session_type.active
-        or session_type.deleted_at is not None
-    ):
-        raise not_found("session type")
-    return session_type
-
-
-def check_duration(session_type: SessionType, duration: int | None) -> int:
-    """The chosen duration, or the type's default; on the step, within min and max."""
-    if duration is None:
-        return session_type.duration_default
-    low, high, step = (
-        session_type.duration_min,
-        session_type.duration_max,
-        session_type.duration_step,
-    )
-    if not low <= duration <= high or (duration - low) % step:
-        raise validation_error(
-            {"duration_minutes": [f"Choose {low} to {high} minutes in steps of {step}."]}
-        )
-    return duration
-
-
-def price_preview(
-    viewer,
-    session_type_id: int,
-    duration: int | None,
-    coupon_code: str | None,
-    now: datetime | None = None,
-) -> PriceBreakdown:
-    """The breakdown the booking modal shows, computed by the same function as the booking."""
-    session_type = db.session.get(SessionType, session_type_id)
-    if session_type is None or not can_view_calendar(viewer, session_type.coach):
-        raise not_found("session type")
-    coach = session_type.coach
-    session_type = bookable_session_type(coach, session_type_id)
-    duration = check_duration(session_type, duration)
-    coupon = usable_coupon(coach, coupon_code, now or utcnow()) if coupon_code else None
-    return price_for(coach, session_type, duration, coupon)
-
-
-def price_for(
-    coach: User, session_type: SessionType, duration: int, coupon: Coupon | None
-) -> PriceBreakdown:
-    config = current_app.config
-    fee = PlatformFee(
-        Decimal(str(config["PLATFORM_FEE_PERCENT"])),
-        int(config["PLATFORM_FEE_FIXED"]),
-        config["PLATFORM_FEE_PAYER"],
-    )
-    discount = None
-    if coupon is not None:
-        discount = Discount(coupon.code, coupon.percent_off, coupon.amount_off)
-    return calculate_price(
-        price_default=session_type.price_amount,
-        duration_default=session_type.duration_default,
-        duration=duration,
-        currency=coach.currency,
-        vat_rate=coach.vat_rate or Decimal(0),
-        discount=discount,
-        fee=fee,
-    )
-
-
-def usable_coupon(coach: User, code: str, now: datetime) -> Coupon:
-    """The coach's coupon with this code, valid now and not used up; else a field error."""
-    coupon = db.session.scalar(
-        select(Coupon).where(
-            Coupon.coach_id == coach.id,
-            Coupon.code == code.strip().upper(),
-            Coupon.deleted_at.is_(None),
-        )
-    )
-    if coupon is None:
-        raise _coupon_error("This code is not valid for this coach.")
-    if coupon.valid_from is not None and now < coupon.valid_from:
-        raise _coupon_error("This code is not valid yet.")
-    if coupon.valid_until is not None and now >= coupon.valid_until:
-        raise _coupon_error("This code has expired.")
-    if coupon.max_redemptions is not None and coupon.redemption_count >= coupon.max_redemptions:
-        raise _coupon_error("This code has been used up.")
-    return coupon
-
-
-def _coupon_error(message: str) -> AppError:
-    return validation_error({"coupon_code": [message]})

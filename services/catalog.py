@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -129,6 +130,34 @@ def _check_session_type(coach: User, full: dict) -> None:
         raise validation_error(problems)
 
 
+def bookable_session_type(coach: User, session_type_id: int) -> SessionType:
+    session_type = db.session.get(SessionType, session_type_id)
+    if (
+        session_type is None
+        or session_type.coach_id != coach.id
+        or not session_type.active
+        or session_type.deleted_at is not None
+    ):
+        raise not_found("session type")
+    return session_type
+
+
+def check_duration(session_type: SessionType, duration: int | None) -> int:
+    """The chosen duration, or the type's default; on the step, within min and max."""
+    if duration is None:
+        return session_type.duration_default
+    low, high, step = (
+        session_type.duration_min,
+        session_type.duration_max,
+        session_type.duration_step,
+    )
+    if not low <= duration <= high or (duration - low) % step:
+        raise validation_error(
+            {"duration_minutes": [f"Choose {low} to {high} minutes in steps of {step}."]}
+        )
+    return duration
+
+
 # --- coupons -----------------------------------------------------------------------
 
 
@@ -227,3 +256,27 @@ def _trimmed(values: dict) -> dict:
 
 def _columns(values: dict, columns: tuple[str, ...]) -> dict:
     return {column: values[column] for column in columns if column in values}
+
+
+def usable_coupon(coach: User, code: str, now: datetime) -> Coupon:
+    """The coach's coupon with this code, valid now and not used up; else a field error."""
+    coupon = db.session.scalar(
+        select(Coupon).where(
+            Coupon.coach_id == coach.id,
+            Coupon.code == normalise_code(code),
+            Coupon.deleted_at.is_(None),
+        )
+    )
+    if coupon is None:
+        raise _coupon_error("This code is not valid for this coach.")
+    if coupon.valid_from is not None and now < coupon.valid_from:
+        raise _coupon_error("This code is not valid yet.")
+    if coupon.valid_until is not None and now >= coupon.valid_until:
+        raise _coupon_error("This code has expired.")
+    if coupon.max_redemptions is not None and coupon.redemption_count >= coupon.max_redemptions:
+        raise _coupon_error("This code has been used up.")
+    return coupon
+
+
+def _coupon_error(message: str) -> AppError:
+    return validation_error({"coupon_code": [message]})

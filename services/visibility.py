@@ -22,9 +22,8 @@ def can_view_calendar(viewer, coach: User) -> bool:
     viewer_id = viewer_id_of(viewer)
     accepted = False
     # Only a "connected" calendar depends on the connection: skip the query otherwise.
-    if coach.calendar_privacy == "connected" and viewer_id not in (None, coach.id):
-        connection = connection_between(viewer_id, coach.id)
-        accepted = connection is not None and connection.status == "accepted"
+    if coach.calendar_privacy == "connected":
+        accepted = is_connected(viewer, coach)
     return may_view_calendar(
         viewer_id=viewer_id,
         owner_id=coach.id,
@@ -38,3 +37,12 @@ def require_calendar_view(viewer, coach: User | None) -> User:
     if coach is None or not can_view_calendar(viewer, coach):
         raise not_found("calendar")
     return coach
+
+
+def is_connected(viewer, coach: User) -> bool:
+    """Has this signed-in viewer (not the coach) an accepted connection with the coach?"""
+    viewer_id = viewer_id_of(viewer)
+    if viewer_id is None or viewer_id == coach.id:
+        return False
+    connection = connection_between(viewer_id, coach.id)
+    return connection is not None and connection.status == "accepted"

@@ -24,7 +24,7 @@ from blueprints.api.serializers import availability_json, calendar_items, slot_j
 from blueprints.security import api_login_required
 from extensions import db
 from models import User
-from services import availability, calendar
+from services import availability, calendar, pricing
 from services.availability import WindowInput
 
 blp = Blueprint(
@@ -69,7 +69,7 @@ def slots(query: dict, user_id: int):
 @blp.doc(security=OPTIONAL_BEARER)
 def price(data: dict):
     """The price breakdown for a session type, duration and optional coupon."""
-    breakdown = calendar.price_preview(
+    breakdown = pricing.price_preview(
         current_user,
         data["session_type_id"],
         data.get("duration_minutes"),
