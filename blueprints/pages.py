@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from blueprints.forms import ConnectForm
 from blueprints.rendering import render_page
 from domain.errors import AppError
-from extensions import db
-from models import User
 from models.types import utcnow
 from services import bookings, catalog, connections
 
@@ -28,7 +25,7 @@ def index():
 def dashboard():
     user = current_user._get_current_object()
     all_connections = connections.list_connections(user)
-    people = _people_by_id(all_connections, user.id)
+    people = connections.people_in(all_connections, user.id)
     pending = [c for c in all_connections if c.status == "pending"]
     context = {
         "incoming": [c for c in pending if c.addressee_id == user.id],
@@ -66,13 +63,6 @@ def answer_connection(connection_id: int, answer: str):
     )
     flash(f"Connection {connection.status}.", "success")
     return redirect(url_for("pages.dashboard"))
-
-
-def _people_by_id(items, me: int) -> dict[int, User]:
-    ids = {c.other_party(me) for c in items}
-    if not ids:
-        return {}
-    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def _connection_message(error: AppError) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.errors import AppError, validation_error
+from domain.origins import normalise_origin
 from domain.slugs import slug_candidates
 from extensions import db
 from models import ApiToken, User
@@ -178,7 +179,9 @@ def change_password(
 
 
 def update_profile(user: User, changes: dict) -> User:
-    """Apply validated profile changes; coach-only settings are refused for clients."""
+    """Apply validated profile changes; coach-only settings are refused for clients.
+    Names are trimmed, embed origins normalised and de-duplicated, a VAT rate of -0 is 0."""
+    changes = _cleaned_profile(changes)
     refused = [field for field in COACH_ONLY_FIELDS if field in changes and not user.is_coach]
     if refused:
         raise AppError(
@@ -206,6 +209,19 @@ def update_profile(user: User, changes: dict) -> User:
             raise _slug_taken() from exc
     logger.info("user %s updated %s", user.id, sorted(changes))
     return user
+
+
+def _cleaned_profile(changes: dict) -> dict:
+    changes = dict(changes)
+    if "embed_domains" in changes:
+        changes["embed_domains"] = sorted({normalise_origin(o) for o in changes["embed_domains"]})
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise validation_error({"name": ["Enter your name."]})
+    if "vat_rate" in changes:
+        changes["vat_rate"] += 0  # Decimal("-0") + 0 is 0: never store a negative zero
+    return changes
 
 
 def _free_slug(name: str) -> str:

@@ -119,8 +119,10 @@ def _windows_in_range_query():
 _WINDOWS_IN_RANGE = _windows_in_range_query()
 
 
-def create_window(coach: User, data: WindowInput) -> AvailabilityWindow:
+def create_window(coach: User, values: dict) -> AvailabilityWindow:
+    """A one-off window, or a weekly series with ``values["recurrence"]``."""
     require_coach(coach)
+    data = window_input(values)
     _check(coach, data)
     window = AvailabilityWindow(coach_id=coach.id, timezone=coach.timezone)
     _assign(window, data)
@@ -150,7 +152,7 @@ def update_series(coach: User, window_id: int, changes: dict | WindowInput):
     occurrences are kept only while the series keeps its times and pattern (otherwise they
     would point at nothing)."""
     window = get_own_window(coach, window_id)
-    data = changes if isinstance(changes, WindowInput) else _merged(window, changes)
+    data = changes if isinstance(changes, WindowInput) else window_input(changes, window)
     _check(coach, data)
     pattern_changed = (
         window.start_at != data.start
@@ -210,19 +212,27 @@ def delete_window(coach: User, window_id: int, occurrence: datetime | None) -> N
     logger.info("availability %s deleted (%s)", window_id, occurrence or "series")
 
 
-def _merged(window: AvailabilityWindow, changes: dict) -> WindowInput:
-    if "recurrence" in changes:
-        recurrence_ = changes["recurrence"] or {}
+def window_input(values: dict, window: AvailabilityWindow | None = None) -> WindowInput:
+    """The parsed fields of a request as one window; with ``window``, what is omitted keeps
+    that window's value (an update), else the defaults of a new window."""
+    if "recurrence" in values:
+        recurrence_ = values["recurrence"] or {}
         weekdays = tuple(recurrence_["weekdays"]) if recurrence_ else None
         until, count = recurrence_.get("until"), recurrence_.get("count")
-    else:
-        weekdays = tuple(window.recurrence_weekdays.split(",")) if window.is_recurring else None
+    elif window is not None and window.is_recurring:
+        weekdays = tuple(window.recurrence_weekdays.split(","))
         until, count = window.recurrence_until, window.recurrence_count
+    else:
+        weekdays, until, count = None, None, None
     return WindowInput(
-        start=changes["start"],
-        end=changes["end"],
-        session_type_id=changes.get("session_type_id", window.session_type_id),
-        instant_booking=changes.get("instant_booking", window.instant_booking),
+        start=values["start"],
+        end=values["end"],
+        session_type_id=values.get(
+            "session_type_id", window.session_type_id if window is not None else None
+        ),
+        instant_booking=values.get(
+            "instant_booking", window.instant_booking if window is not None else True
+        ),
         weekdays=weekdays,
         until=until,
         count=count,

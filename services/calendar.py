@@ -96,9 +96,9 @@ def occurrences(coach_id: int, start: datetime, end: datetime) -> list[recurrenc
     return recurrence.expand_all(windows, start, end)
 
 
-def calendar(viewer, coach: User | None, start: datetime, end: datetime) -> CalendarView:
+def calendar(viewer, coach_id: int, start: datetime, end: datetime) -> CalendarView:
     """Free availability after splitting, and the active bookings in the range."""
-    coach = require_calendar_view(viewer, coach)
+    coach = require_calendar_view(viewer, db.session.get(User, coach_id))
     check_range(start, end)
     bookings = calendar_bookings(coach.id, start, end)
     free = slots.free_time(occurrences(coach.id, start, end), busy_of(bookings))
@@ -108,7 +108,7 @@ def calendar(viewer, coach: User | None, start: datetime, end: datetime) -> Cale
 
 def bookable_slots(
     viewer,
-    coach: User | None,
+    coach_id: int,
     session_type_id: int,
     duration: int | None,
     start: datetime,
@@ -116,7 +116,7 @@ def bookable_slots(
     now: datetime | None = None,
 ):
     """Every bookable start for the type and duration in the range, as this viewer may book."""
-    coach = require_calendar_view(viewer, coach)
+    coach = require_calendar_view(viewer, db.session.get(User, coach_id))
     check_range(start, end)
     session_type = bookable_session_type(coach, session_type_id)
     duration = check_duration(session_type, duration)

@@ -140,6 +140,14 @@ def list_connections(
     return list(db.session.scalars(query.order_by(Connection.id.desc()).limit(limit)))
 
 
+def people_in(connections: list[Connection], user_id: int) -> dict[int, User]:
+    """The other party of each connection, by id, in one query."""
+    ids = {c.other_party(user_id) for c in connections}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
 def connection_between(user_a_id: int, user_b_id: int) -> Connection | None:
     return db.session.scalar(
         select(Connection).where(Connection.pair_key == Connection.key_for(user_a_id, user_b_id))

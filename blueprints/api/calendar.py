@@ -22,10 +22,7 @@ from blueprints.api.schemas import (
 )
 from blueprints.api.serializers import availability_json, calendar_items, slot_json
 from blueprints.security import api_login_required
-from extensions import db
-from models import User
 from services import availability, calendar, pricing
-from services.availability import WindowInput
 
 blp = Blueprint(
     "api_calendar", __name__, url_prefix="/api/bookings", description="Calendar and availability"
@@ -39,8 +36,7 @@ blp = Blueprint(
 @blp.doc(security=OPTIONAL_BEARER)
 def calendar_view(query: dict, user_id: int):
     """Free availability after splitting, your own bookings, anonymous busy blocks."""
-    view = calendar.calendar(current_user, db.session.get(User, user_id), query["start"],
-                             query["end"])  # fmt: skip
+    view = calendar.calendar(current_user, user_id, query["start"], query["end"])
     return {"items": calendar_items(view)}
 
 
@@ -53,7 +49,7 @@ def slots(query: dict, user_id: int):
     """Every bookable start on the 15-minute grid for a session type and duration."""
     found = calendar.bookable_slots(
         current_user,
-        db.session.get(User, user_id),
+        user_id,
         query["session_type_id"],
         query.get("duration_minutes"),
         query["start"],
@@ -86,7 +82,7 @@ def price(data: dict):
 @blp.doc(security=BEARER)
 def create_availability(data: dict):
     """A one-off window, or a weekly series with ``recurrence``."""
-    window = availability.create_window(current_user, _window_input(data))
+    window = availability.create_window(current_user, data)
     return {"availability": availability_json(window)}, 201
 
 
@@ -125,16 +121,3 @@ def delete_availability(scope: dict, availability_id: int):
     occurrence = scope.get("occurrence") if scope["scope"] == "occurrence" else None
     availability.delete_window(current_user, availability_id, occurrence)
     return "", 204
-
-
-def _window_input(data: dict) -> WindowInput:
-    recurrence = data.get("recurrence")
-    return WindowInput(
-        start=data["start"],
-        end=data["end"],
-        session_type_id=data.get("session_type_id"),
-        instant_booking=data.get("instant_booking", True),
-        weekdays=tuple(recurrence["weekdays"]) if recurrence else None,
-        until=recurrence.get("until") if recurrence else None,
-        count=recurrence.get("count") if recurrence else None,
-    )

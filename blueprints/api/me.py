@@ -10,8 +10,6 @@ from blueprints.api.responses import UserEnvelopeOut
 from blueprints.api.schemas import PasswordChangeSchema, ProfileSchema
 from blueprints.api.serializers import user_json
 from blueprints.security import api_login_required, auth_rate_limits, bearer_token
-from domain.errors import AppError
-from domain.origins import normalise_origin
 from services import accounts
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/me", description="Your profile")
@@ -37,16 +35,6 @@ def update(changes: dict):
     """Change name, time zone and, for coaches, slug, privacy, currency, VAT and embeds.
 
     Omitted fields keep their values: ``{}`` changes nothing and answers the profile."""
-    if "embed_domains" in changes:
-        changes["embed_domains"] = sorted({normalise_origin(o) for o in changes["embed_domains"]})
-    if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise AppError(
-                "validation_error", "The request is not valid.", {"name": ["Enter your name."]}
-            )
-    if "vat_rate" in changes:
-        changes["vat_rate"] += 0  # Decimal("-0") + 0 is 0: never store a negative zero
     user = accounts.update_profile(current_user._get_current_object(), changes)
     return {"user": user_json(user)}
 
