@@ -13,18 +13,15 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from domain import slots
 from domain.errors import AppError, not_found, validation_error
-from domain.recurrence import Occurrence
 from extensions import db
-from models import Booking, BookingHistory, CouponRedemption, SessionType, User
+from models import Booking, BookingHistory, CouponRedemption, User
 from models.types import utcnow
 from services import calendar, catalog, notifications, pricing
 from services.rows import insert_now, insert_rows
@@ -69,26 +66,29 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         coach = require_calendar_view(client, coach)
         session_type = catalog.bookable_session_type(coach, request.session_type_id)
         duration = catalog.check_duration(session_type, request.duration_minutes)
-        start = request.start
-        check_start(coach, session_type, start, now)
-        end = start + timedelta(minutes=duration)
         if len(request.message) > MAX_MESSAGE:
             raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
-        occurrence, slot_key = claim_time(
-            coach.id, session_type, start, end, client_id=client.id, inserting=True
+        start = request.start
+        end = start + timedelta(minutes=duration)
+        verdict = calendar.check_time(
+            coach,
+            session_type,
+            start,
+            duration,
+            now=now,
+            client_id=client.id,
+            viewer_connected=session_type.firm_booking == "connected"
+            and is_connected(client, coach),
+            overlaps_by_database=database_refuses_overlaps(),
         )
         coupon = None
         if request.coupon_code:
             coupon = catalog.usable_coupon(coach, request.coupon_code, now)
         price = pricing.price_for(coach, session_type, duration, coupon)
-        firm = slots.is_firm(
-            occurrence.instant_booking,
-            session_type.firm_booking,
-            # Only a connected-only firm rule needs the connection: skip the query otherwise.
-            session_type.firm_booking == "connected" and is_connected(client, coach),
-        )
+        firm = verdict.kind == "firm"
+        slot_key = verdict.group_key or new_slot_key()
         booking = _new_booking(coach, client, session_type, start, end, slot_key, price)
-        booking.availability_window_id = occurrence.window_id
+        booking.availability_window_id = verdict.occurrence.window_id
         booking.message = request.message.strip()
         booking.kind = "firm" if firm else "request"
         booking.status, booking.payment_status = initial_status(firm, price.total)
@@ -128,71 +128,9 @@ def payment_status_for(total: int) -> str:
     return "payment_pending" if current_app.config.get("STRIPE_SECRET_KEY") else "offline"
 
 
-def check_start(coach: User, session_type: SessionType, start: datetime, now: datetime) -> None:
-    """On the coach's 15-minute grid, after the minimum notice, within the maximum advance.
-
-    The range comes first: comparing is safe for any date, but converting one near year 1
-    or 9999 to the coach's zone overflows (a 500 instead of a 400)."""
-    if start < now + timedelta(minutes=session_type.min_notice_minutes):
-        raise validation_error(
-            {"start": [f"Book at least {session_type.min_notice_minutes} minutes ahead."]}
-        )
-    if start > now + timedelta(days=session_type.max_advance_days):
-        raise validation_error(
-            {"start": [f"Book at most {session_type.max_advance_days} days ahead."]}
-        )
-    local = start.astimezone(ZoneInfo(coach.timezone))
-    if local.minute % 15 or local.second or local.microsecond:
-        raise validation_error({"start": ["Start on the quarter hour (:00, :15, :30, :45)."]})
-
-
-def claim_time(
-    coach_id: int,
-    session_type: SessionType,
-    start: datetime,
-    end: datetime,
-    ignore_booking_id: int | None = None,
-    client_id: int | None = None,
-    inserting: bool = False,
-) -> tuple[Occurrence, str]:
-    """Check, under the lock, that [start, end) may be booked; returns the availability
-    occurrence it lies in and the booking's slot key. 409 ``slot_unavailable`` if not.
-
-    ``inserting``: the caller inserts a booking row for this time next. Where the database
-    refuses an overlapping row itself (PostgreSQL's exclusion constraint, mapped to the same
-    409) the other bookings are then read only to count a group's seats."""
-    before = timedelta(minutes=session_type.buffer_before_minutes)
-    after = timedelta(minutes=session_type.buffer_after_minutes)
-    occurrences = calendar.occurrences(coach_id, start - timedelta(days=1), end)
-    is_group = session_type.format == "group"
-    occurrence = _containing(occurrences, session_type, start, end, is_group)
-    if occurrence is None:
-        raise slot_unavailable("This time is not within the coach's availability.")
-    slot_key = (
-        slots.group_slot_key(occurrence.window_id, occurrence.occurrence)
-        if is_group
-        else f"b-{uuid.uuid4().hex}"
-    )
-    if not is_group and inserting and database_refuses_overlaps():
-        return occurrence, slot_key
-    busy = [
-        b
-        for b in calendar.calendar_bookings(coach_id, start - before, end + after)
-        if b.id != ignore_booking_id
-    ]
-    seats = [b for b in busy if b.slot_key == slot_key]
-    if is_group and client_id is not None and any(b.client_id == client_id for b in seats):
-        raise slot_unavailable("You have a seat in this group session already.")
-    if is_group and len(seats) >= session_type.max_attendees:
-        raise slot_unavailable("This group session is full.")
-    if any(
-        b.slot_key != slot_key
-        and b.blocked_start_at < end + after
-        and b.blocked_end_at > start - before
-        for b in busy
-    ):
-        raise slot_unavailable("This time has just been booked.")
-    return occurrence, slot_key
+def new_slot_key() -> str:
+    """The key of a one-to-one booking: its own, so no other booking shares it."""
+    return f"b-{uuid.uuid4().hex}"
 
 
 def commit_booking() -> None:
@@ -292,15 +230,3 @@ def _new_booking(coach, client, session_type, start, end, slot_key, price) -> Bo
         history=[],
         suggestions=[],
     )
-
-
-def _containing(occurrences, session_type, start, end, is_group) -> Occurrence | None:
-    for occ in occurrences:
-        if is_group:
-            if occ.session_type_id == session_type.id and occ.start == start and end <= occ.end:
-                return occ
-        elif (
-            occ.session_type_id in (None, session_type.id) and occ.start <= start and end <= occ.end
-        ):
-            return occ
-    return None

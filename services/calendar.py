@@ -11,10 +11,11 @@ from sqlalchemy import bindparam, select
 from domain import recurrence, slots
 from domain.errors import validation_error
 from extensions import db
-from models import ACTIVE_STATUSES, Booking, User
+from models import ACTIVE_STATUSES, Booking, SessionType, User
 from models.types import utcnow
 from services.availability import LONGEST_OCCURRENCE, windows_in_range
 from services.catalog import bookable_session_type, check_duration
+from services.transactions import slot_unavailable
 from services.visibility import is_connected, require_calendar_view, viewer_id_of
 
 MAX_RANGE = timedelta(days=62)
@@ -121,7 +122,25 @@ def bookable_slots(
     session_type = bookable_session_type(coach, session_type_id)
     duration = check_duration(session_type, duration)
     now = now or utcnow()
-    rules = slots.SlotRules(
+    rules = slot_rules(session_type, duration)
+    margin = timedelta(minutes=duration + rules.buffer_after_minutes)
+    busy = busy_in_range(
+        coach.id, start - timedelta(minutes=rules.buffer_before_minutes), end + margin
+    )
+    bookability = slots.Bookability(
+        occurrences(coach.id, start, end + margin),
+        busy,
+        rules,
+        now=now,
+        timezone=coach.timezone,
+        viewer_connected=needs_connection(rules) and is_connected(viewer, coach),
+    )
+    return bookability.slots(start, end)
+
+
+def slot_rules(session_type: SessionType, duration: int) -> slots.SlotRules:
+    """What the session type and the chosen duration ask of a start time."""
+    return slots.SlotRules(
         session_type_id=session_type.id,
         duration_minutes=duration,
         buffer_before_minutes=session_type.buffer_before_minutes,
@@ -132,18 +151,61 @@ def bookable_slots(
         is_group=session_type.format == "group",
         max_attendees=session_type.max_attendees,
     )
-    margin = timedelta(minutes=duration + rules.buffer_after_minutes)
-    busy = busy_in_range(
-        coach.id, start - timedelta(minutes=rules.buffer_before_minutes), end + margin
-    )
-    return slots.bookable_slots(
-        occurrences(coach.id, start, end + margin),
+
+
+def needs_connection(rules: slots.SlotRules) -> bool:
+    """Only a connected-only firm rule depends on the connection: skip the query otherwise."""
+    return rules.firm_booking == "connected"
+
+
+def check_time(
+    coach: User,
+    session_type: SessionType,
+    start: datetime,
+    duration: int,
+    *,
+    now: datetime,
+    timing: bool = True,
+    client_id: int | None = None,
+    viewer_connected: bool = False,
+    moving: int | None = None,
+    overlaps_by_database: bool = False,
+) -> slots.Verdict:
+    """May this start be booked now? Reads the coach's availability and the bookings
+    around it, and lets ``domain.slots.Bookability`` decide (under the caller's lock).
+
+    ``timing=False`` skips notice, advance and grid (a suggestion offered earlier);
+    ``moving`` is the booking being moved, whose own time does not count as taken;
+    ``overlaps_by_database``: the booking about to be inserted will be refused by the
+    exclusion constraint if it overlaps (PostgreSQL), so only group seats are read.
+    Timing problems are a 400 on ``start``; a time that is not free a 409."""
+    rules = slot_rules(session_type, duration)
+    end = start + timedelta(minutes=duration)
+    busy = None
+    if rules.is_group or not overlaps_by_database:
+        around = calendar_bookings(
+            coach.id,
+            start - timedelta(minutes=rules.buffer_before_minutes),
+            end + timedelta(minutes=rules.buffer_after_minutes),
+        )
+        busy = [
+            slots.Busy(b.blocked_start_at, b.blocked_end_at, b.slot_key, b.client_id)
+            for b in around
+            if b.id != moving
+        ]
+    bookability = slots.Bookability(
+        occurrences(coach.id, start - timedelta(days=1), end),
         busy,
         rules,
         now=now,
-        range_start=start,
-        range_end=end,
         timezone=coach.timezone,
-        # Only a connected-only firm rule needs the connection: skip the query otherwise.
-        viewer_connected=rules.firm_booking == "connected" and is_connected(viewer, coach),
+        viewer_connected=viewer_connected,
     )
+    try:
+        if timing:
+            bookability.check_timing(start)
+        return bookability.decide_time(start, client_id=client_id)
+    except slots.Unbookable as refused:
+        if refused.timing:
+            raise validation_error({"start": [refused.message]}) from None
+        raise slot_unavailable(refused.message) from None

@@ -9,7 +9,6 @@ calendar lock.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,8 +20,8 @@ from domain.status import BookingState, check_reschedule, check_transition
 from extensions import db
 from models import Booking, Coupon, CouponRedemption, SessionType, TimeSuggestion, User
 from models.types import utcnow
-from services import notifications
-from services.bookings import check_start, claim_time, commit_booking, payment_status_for, record
+from services import calendar, notifications
+from services.bookings import commit_booking, new_slot_key, payment_status_for, record
 from services.transactions import lock_calendar, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -75,14 +74,8 @@ def suggest(
     with write_transaction():
         booking, actor = _locked(user, booking_id)
         check_transition(actor, _state(booking), "time_suggested", now)
-        _check_suggestions(booking, times, now)
         lock_calendar(booking.coach_id)
-        session_type = db.session.get(SessionType, booking.session_type_id)
-        for index, (start, end) in enumerate(times):
-            try:
-                claim_time(booking.coach_id, session_type, start, end, booking.id)
-            except AppError as error:
-                raise validation_error({f"times.{index}.start": [error.message]}) from error
+        _check_suggestions(booking, times, now)
         booking.suggestions.clear()
         for start, end in times:
             booking.suggestions.append(TimeSuggestion(start_at=start, end_at=end))
@@ -112,7 +105,8 @@ def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None
             message = "This suggested time has passed."
             raise AppError("slot_unavailable", message, {"suggestion_id": [message]})
         lock_calendar(booking.coach_id)
-        _take_time(booking, suggestion.start_at, suggestion.end_at)
+        # Offered earlier: the notice may have run short since, the time must be free.
+        _take_time(booking, suggestion.start_at, now, timing=False)
         booking.payment_status = payment_status_for(booking.price_total)
         _move(booking, actor, "confirmed", user.id, now, "")
         notifications.booking_changed(booking, "booking_confirmed", user.id)
@@ -158,11 +152,9 @@ def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime |
         booking, actor = _locked(user, booking_id)
         session_type = db.session.get(SessionType, booking.session_type_id)
         check_reschedule(actor, _state(booking), now, session_type.full_refund_hours)
-        coach = db.session.get(User, booking.coach_id)
-        check_start(coach, session_type, new_start, now)
         old_start = booking.start_at
         lock_calendar(booking.coach_id)
-        _take_time(booking, new_start, new_start + timedelta(minutes=booking.duration_minutes))
+        _take_time(booking, new_start, now)
         booking.ics_sequence += 1
         note = f"Moved from {old_start:%Y-%m-%d %H:%M} UTC to {new_start:%Y-%m-%d %H:%M} UTC"
         record(booking, booking.status, booking.status, user.id, note)
@@ -201,18 +193,26 @@ def _move(booking: Booking, actor: str, target: str, by: int | None, now, note: 
     booking.status = target
 
 
-def _take_time(booking: Booking, start: datetime, end: datetime) -> None:
+def _take_time(booking: Booking, start: datetime, now: datetime, timing: bool = True) -> None:
+    """Move the booking to ``start`` (same length) if that time may be booked."""
     session_type = db.session.get(SessionType, booking.session_type_id)
-    occurrence, slot_key = claim_time(booking.coach_id, session_type, start, end, booking.id)
+    coach = db.session.get(User, booking.coach_id)
+    verdict = calendar.check_time(
+        coach, session_type, start, booking.duration_minutes, now=now, timing=timing,
+        moving=booking.id,
+    )  # fmt: skip
+    end = start + timedelta(minutes=booking.duration_minutes)
     before = timedelta(minutes=session_type.buffer_before_minutes)
     after = timedelta(minutes=session_type.buffer_after_minutes)
     booking.start_at, booking.end_at = start, end
     booking.blocked_start_at, booking.blocked_end_at = start - before, end + after
-    booking.slot_key = slot_key if slot_key.startswith("g-") else f"b-{uuid.uuid4().hex}"
-    booking.availability_window_id = occurrence.window_id
+    booking.slot_key = verdict.group_key or new_slot_key()
+    booking.availability_window_id = verdict.occurrence.window_id
 
 
 def _check_suggestions(booking: Booking, times, now: datetime) -> None:
+    """1-3 different times of the booking's length, each one bookable now: a problem is
+    a 400 on that time, whatever it is (the suggestion holds nothing)."""
     if not 1 <= len(times) <= MAX_SUGGESTIONS:
         raise validation_error({"times": [f"Suggest 1 to {MAX_SUGGESTIONS} times."]})
     coach = db.session.get(User, booking.coach_id)
@@ -225,9 +225,11 @@ def _check_suggestions(booking: Booking, times, now: datetime) -> None:
             ]
             continue
         try:
-            check_start(coach, session_type, start, now)
+            calendar.check_time(
+                coach, session_type, start, booking.duration_minutes, now=now, moving=booking.id
+            )
         except AppError as error:
-            problems[f"times.{index}.start"] = error.details["start"]
+            problems[f"times.{index}.start"] = error.details.get("start") or [error.message]
     if len({start for start, _ in times}) != len(times):
         problems["times"] = ["Suggest different times."]
     if problems:

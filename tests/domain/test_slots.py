@@ -18,8 +18,10 @@ from hypothesis import strategies as st
 
 from domain.recurrence import Occurrence
 from domain.slots import (
+    Bookability,
     Busy,
     SlotRules,
+    Unbookable,
     bookable_slots,
     free_time,
     group_slot_key,
@@ -400,3 +402,102 @@ def test_booking_then_freeing_restores_the_free_time_and_free_never_overlaps_bus
         free_units = set().union(*(units(s.start, s.end) for s in mine))
         assert free_units == units(occ.start, occ.end) - busy_units
         assert set().union(*(units(s.start, s.end) for s in after)) == free_units - extra_units
+
+
+# --- one start: the same answer as the listing -------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    occurrences=occurrence_lists,
+    busy=busy_lists,
+    rules=slot_rules,
+    connected=st.booleans(),
+    now=st.datetimes(datetime(2026, 5, 3), datetime(2026, 5, 6), timezones=st.just(UTC)),
+    timezone=st.sampled_from(["UTC", "Asia/Kolkata", "America/New_York"]),
+    offset=st.integers(-8, 5 * 288),
+)
+def test_a_start_is_bookable_exactly_when_the_listing_offers_it(
+    occurrences, busy, rules, connected, now, timezone, offset
+):
+    """Booking, suggesting and rescheduling ask ``decide``; the calendar lists ``slots``:
+    for any start (on the grid or off it) both give the same answer and the same kind."""
+    bookability = Bookability(
+        occurrences, busy, rules, now=now, timezone=timezone, viewer_connected=connected
+    )
+    start = u(offset)
+    listed = {s.start: s.kind for s in bookability.slots(start, start + UNIT)}
+    try:
+        verdict = bookability.decide(start)
+    except Unbookable as refused:
+        assert start not in listed, refused.reason
+        return
+    assert listed.get(start) == verdict.kind
+    assert verdict.occurrence.start <= start
+    assert start + timedelta(minutes=rules.duration_minutes) <= verdict.occurrence.end
+
+
+def decide(occurrences, busy=(), *, start, now=NOW, outside_ok=False, client_id=None, **rules):
+    rules.setdefault("duration_minutes", 60)
+    bookability = Bookability(
+        occurrences, list(busy), SlotRules(session_type_id=TYPE_ID, **rules), now=now,
+        timezone="Europe/Berlin",
+    )  # fmt: skip
+    return bookability.decide(start, outside_ok=outside_ok, client_id=client_id)
+
+
+@pytest.mark.parametrize(
+    "start, reason",
+    [
+        (at(8, 30, day=1), "notice"),
+        (at(9, day=28), "advance"),
+        (at(9, 10), "grid"),
+        (at(18), "outside"),
+        (at(16, 30), "outside"),  # runs past the window's end
+        (at(10), "taken"),
+    ],
+)
+def test_each_refusal_says_why(start, reason):
+    with pytest.raises(Unbookable) as refused:
+        decide([window(at(9), at(17))], [Busy(at(10), at(11))], start=start, max_advance_days=20)
+    assert refused.value.reason == reason
+    assert refused.value.timing == (reason in ("notice", "advance", "grid"))
+
+
+def test_a_request_may_ask_for_time_outside_availability_but_not_over_a_booking():
+    day = [window(at(9), at(12))]
+    verdict = decide(day, start=at(18), outside_ok=True)
+    assert (verdict.kind, verdict.occurrence) == ("request", None)
+    partly = decide(day, start=at(11, 30), outside_ok=True)
+    assert (partly.kind, partly.occurrence) == ("request", None)
+    with pytest.raises(Unbookable) as refused:
+        decide(day, [Busy(at(18), at(19))], start=at(18, 15), outside_ok=True)
+    assert refused.value.reason == "taken"
+    with pytest.raises(Unbookable) as refused:
+        decide(day, start=at(18, 5), outside_ok=True)
+    assert refused.value.reason == "grid"
+
+
+def test_overlapping_windows_give_the_firm_one():
+    windows = [window(at(9), at(17), 1, instant=False), window(at(10), at(12), 2)]
+    verdict = decide(windows, start=at(10))
+    assert (verdict.kind, verdict.occurrence.window_id) == ("firm", 2)
+
+
+def test_a_group_seat_is_refused_when_full_or_already_held():
+    evening = window(at(18), at(19, 30), session_type_id=TYPE_ID)
+    key = group_slot_key(1, evening.occurrence)
+    seat = Busy(at(18), at(19, 30), key, client_id=7)
+    rules = {"is_group": True, "max_attendees": 2, "duration_minutes": 90}
+    assert decide([evening], [seat], start=at(18), **rules).group_key == key
+    for busy, client, reason in [([seat], 7, "seat_held"), ([seat, seat], 8, "full")]:
+        with pytest.raises(Unbookable) as refused:
+            decide([evening], busy, start=at(18), client_id=client, **rules)
+        assert refused.value.reason == reason
+
+
+def test_with_the_database_refusing_overlaps_only_the_availability_is_checked():
+    bookability = Bookability(
+        [window(at(9), at(17))], None, SlotRules(TYPE_ID, 60), now=NOW, timezone="UTC"
+    )
+    assert bookability.decide(at(10)).kind == "firm"
