@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from domain.errors import AppError, validation_error
@@ -20,7 +19,7 @@ from extensions import db
 from models import ApiToken, User
 from models.types import utcnow
 from services import web_sessions
-from services.transactions import write_transaction
+from services.transactions import refused, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -52,29 +51,26 @@ def register_user(*, email: str, password: str, name: str, role: str, timezone: 
     email = normalise_email(email)
     password_hash = hash_password(password)  # before taking the lock: the KDF is slow
     for attempt in range(SLUG_ATTEMPTS):
-        with write_transaction():
-            if find_user_by_email(email) is not None:
-                raise _email_taken()
-            user = User(
-                email=email,
-                password_hash=password_hash,
-                name=name.strip(),
-                role=role,
-                timezone=timezone,
-            )
-            if role == "coach":
-                user.slug = _free_slug(name)
-                user.calendar_privacy = "connected"
-            db.session.add(user)
-            try:
-                db.session.commit()
-            except IntegrityError as exc:  # a concurrent registration took the address or slug
-                db.session.rollback()
+        try:
+            with write_transaction():
                 if find_user_by_email(email) is not None:
-                    raise _email_taken() from exc
-                if role != "coach" or attempt == SLUG_ATTEMPTS - 1:
-                    raise
-                continue
+                    raise refused("uq_user_email")
+                user = User(
+                    email=email,
+                    password_hash=password_hash,
+                    name=name.strip(),
+                    role=role,
+                    timezone=timezone,
+                )
+                if role == "coach":
+                    user.slug = _free_slug(name)
+                    user.calendar_privacy = "connected"
+                db.session.add(user)
+        except AppError as error:
+            # A coach who signed up at the same moment took the slug: pick the next one.
+            if error.code != "slug_taken" or role != "coach" or attempt == SLUG_ATTEMPTS - 1:
+                raise
+            continue
         logger.info("registered user %s as %s", user.id, role)
         return user
     raise AssertionError("unreachable")
@@ -106,7 +102,6 @@ def issue_api_token(user: User, now: datetime | None = None) -> tuple[str, datet
                 expires_at=expires_at,
             )
         )
-        db.session.commit()
     return raw, expires_at
 
 
@@ -141,7 +136,6 @@ def revoke_api_token(raw: str) -> None:
         token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
         if token is not None and token.revoked_at is None:
             token.revoked_at = utcnow()
-        db.session.commit()
 
 
 def change_password(
@@ -169,7 +163,6 @@ def change_password(
         if keep_token is not None:
             tokens = tokens.where(ApiToken.token_hash != _digest(keep_token))
         revoked = db.session.execute(tokens.values(revoked_at=now)).rowcount
-        db.session.commit()
     logger.info(
         "user %s changed the password: %s web sessions and %s tokens ended",
         user.id,
@@ -182,12 +175,12 @@ def update_profile(user: User, changes: dict) -> User:
     """Apply validated profile changes; coach-only settings are refused for clients.
     Names are trimmed, embed origins normalised and de-duplicated, a VAT rate of -0 is 0."""
     changes = _cleaned_profile(changes)
-    refused = [field for field in COACH_ONLY_FIELDS if field in changes and not user.is_coach]
-    if refused:
+    coach_only = [field for field in COACH_ONLY_FIELDS if field in changes and not user.is_coach]
+    if coach_only:
         raise AppError(
             "forbidden",
             "Only coaches have these settings.",
-            {field: ["Only coaches have this setting."] for field in refused},
+            {field: ["Only coaches have this setting."] for field in coach_only},
         )
     with write_transaction():  # on SQLite, reading first and writing later may fail
         if "slug" in changes and changes["slug"] != user.slug:
@@ -195,18 +188,13 @@ def update_profile(user: User, changes: dict) -> User:
                 select(User.id).where(User.slug == changes["slug"], User.id != user.id)
             )
             if taken is not None:
-                raise _slug_taken()
+                raise refused("uq_user_slug")
         for field in ("name", "timezone", *COACH_ONLY_FIELDS):
             if field in changes:
                 value = changes[field]
                 if field == "vat_rate":
                     value = Decimal(value)
                 setattr(user, field, value)
-        try:
-            db.session.commit()
-        except IntegrityError as exc:
-            db.session.rollback()
-            raise _slug_taken() from exc
     logger.info("user %s updated %s", user.id, sorted(changes))
     return user
 
@@ -229,18 +217,6 @@ def _free_slug(name: str) -> str:
         if db.session.scalar(select(User.id).where(User.slug == candidate)) is None:
             return candidate
     raise AssertionError("unreachable")  # slug_candidates never ends
-
-
-def _slug_taken() -> AppError:
-    return AppError("slug_taken", "This address is taken.", {"slug": ["This address is taken."]})
-
-
-def _email_taken() -> AppError:
-    return AppError(
-        "email_taken",
-        "An account with this e-mail address exists already.",
-        {"email": ["An account with this e-mail address exists already."]},
-    )
 
 
 def _digest(raw: str) -> str:

@@ -14,6 +14,7 @@ from domain.errors import forbidden, not_found, validation_error
 from extensions import db
 from models import AvailabilityException, AvailabilityWindow, SessionType, User
 from services.catalog import require_coach
+from services.transactions import write_transaction
 from services.visibility import can_view_calendar
 
 logger = logging.getLogger(__name__)
@@ -121,13 +122,13 @@ _WINDOWS_IN_RANGE = _windows_in_range_query()
 
 def create_window(coach: User, values: dict) -> AvailabilityWindow:
     """A one-off window, or a weekly series with ``values["recurrence"]``."""
-    require_coach(coach)
-    data = window_input(values)
-    _check(coach, data)
-    window = AvailabilityWindow(coach_id=coach.id, timezone=coach.timezone)
-    _assign(window, data)
-    db.session.add(window)
-    db.session.commit()
+    with write_transaction():
+        require_coach(coach)
+        data = window_input(values)
+        _check(coach, data)
+        window = AvailabilityWindow(coach_id=coach.id, timezone=coach.timezone)
+        _assign(window, data)
+        db.session.add(window)
     logger.info("availability %s created by coach %s", window.id, coach.id)
     return window
 
@@ -147,12 +148,17 @@ def get_own_window(coach: User, window_id: int) -> AvailabilityWindow:
     return window
 
 
-def update_series(coach: User, window_id: int, changes: dict | WindowInput):
+def update_series(coach: User, window_id: int, changes: dict) -> AvailabilityWindow:
     """Change the whole series; omitted fields keep their values. Edits of single
     occurrences are kept only while the series keeps its times and pattern (otherwise they
     would point at nothing)."""
-    window = get_own_window(coach, window_id)
-    data = changes if isinstance(changes, WindowInput) else window_input(changes, window)
+    with write_transaction():
+        window = get_own_window(coach, window_id)
+        _change_series(coach, window, window_input(changes, window))
+    return window
+
+
+def _change_series(coach: User, window: AvailabilityWindow, data: WindowInput) -> None:
     _check(coach, data)
     pattern_changed = (
         window.start_at != data.start
@@ -164,8 +170,6 @@ def update_series(coach: User, window_id: int, changes: dict | WindowInput):
     _assign(window, data)
     if pattern_changed:
         window.exceptions.clear()
-    db.session.commit()
-    return window
 
 
 def update_occurrence(
@@ -177,38 +181,32 @@ def update_occurrence(
     instant_booking: bool | None,
 ) -> AvailabilityWindow:
     """Move or change one occurrence of a series (or the one-off window itself)."""
-    window = get_own_window(coach, window_id)
-    _require_occurrence(window, occurrence)
-    if not window.is_recurring:
-        data = WindowInput(
-            start,
-            end,
-            window.session_type_id,
-            window.instant_booking if instant_booking is None else instant_booking,
-            None,
-            None,
-            None,
-        )
-        return update_series(coach, window_id, data)
-    if end <= start:
-        raise validation_error({"end": ["Must be after start."]})
-    if end - start > MAX_RECURRING_OCCURRENCE:
-        raise validation_error({"end": ["An occurrence lasts at most 24 hours."]})
-    _set_exception(window, occurrence, "modified", start, end, instant_booking)
-    db.session.commit()
+    with write_transaction():
+        window = get_own_window(coach, window_id)
+        _require_occurrence(window, occurrence)
+        if not window.is_recurring:
+            instant = window.instant_booking if instant_booking is None else instant_booking
+            data = WindowInput(start, end, window.session_type_id, instant, None, None, None)
+            _change_series(coach, window, data)
+            return window
+        if end <= start:
+            raise validation_error({"end": ["Must be after start."]})
+        if end - start > MAX_RECURRING_OCCURRENCE:
+            raise validation_error({"end": ["An occurrence lasts at most 24 hours."]})
+        _set_exception(window, occurrence, "modified", start, end, instant_booking)
     return window
 
 
 def delete_window(coach: User, window_id: int, occurrence: datetime | None) -> None:
     """Delete the series, or (with ``occurrence``) just that one occurrence."""
-    window = get_own_window(coach, window_id)
-    if occurrence is not None:
-        _require_occurrence(window, occurrence)
-    if occurrence is None or not window.is_recurring:
-        db.session.delete(window)
-    else:
-        _set_exception(window, occurrence, "deleted", None, None, None)
-    db.session.commit()
+    with write_transaction():
+        window = get_own_window(coach, window_id)
+        if occurrence is not None:
+            _require_occurrence(window, occurrence)
+        if occurrence is None or not window.is_recurring:
+            db.session.delete(window)
+        else:
+            _set_exception(window, occurrence, "deleted", None, None, None)
     logger.info("availability %s deleted (%s)", window_id, occurrence or "series")
 
 

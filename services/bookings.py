@@ -16,21 +16,16 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.errors import AppError, not_found, validation_error
 from extensions import db
-from models import Booking, BookingHistory, CouponRedemption, User
+from models import Booking, BookingHistory, User
 from models.types import utcnow
 from services import calendar, catalog, notifications, pricing
-from services.rows import insert_now, insert_rows
+from services.inserts import insert_new_booking
 from services.transactions import (
-    EXCLUSION_VIOLATION,
-    constraint_violated,
     database_refuses_overlaps,
     lock_calendar_with_type,
-    slot_unavailable,
     write_transaction,
 )
 from services.visibility import is_connected, require_calendar_view
@@ -59,7 +54,7 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
     now = now or utcnow()
     if request.coach_id == client.id:
         raise validation_error({"coach_id": ["You cannot book your own calendar."]})
-    with write_transaction():
+    with write_transaction(keep_loaded=True):
         # The session type comes with the locked coach; holding it keeps it in the session,
         # so bookable_session_type finds it there.
         coach, _session_type = lock_calendar_with_type(request.coach_id, request.session_type_id)
@@ -93,18 +88,14 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         booking.kind = "firm" if firm else "request"
         booking.status, booking.payment_status = initial_status(firm, price.total)
         booking.coupon_id = coupon.id if coupon is not None else None
-        # The new rows go in with one INSERT each (services/rows.py): the unit of work
-        # would cost more than the statements on the path that books.
-        insert_now(booking)
-        first = insert_now(
-            history_entry(booking.id, None, booking.status, client.id, booking.message)
-        )
-        set_committed_value(booking, "history", [first])
         if coupon is not None:
             coupon.redemption_count += 1
-            insert_rows(CouponRedemption, [{"coupon_id": coupon.id, "booking_id": booking.id}])
+        insert_new_booking(
+            booking,
+            history_entry(None, None, booking.status, client.id, now, booking.message),
+            coupon.id if coupon is not None else None,
+        )
         notifications.booking_created(booking)
-        commit_booking()
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
     return booking
 
@@ -133,39 +124,18 @@ def new_slot_key() -> str:
     return f"b-{uuid.uuid4().hex}"
 
 
-def commit_booking() -> None:
-    """Commit; the exclusion constraint's refusal becomes 409 ``slot_unavailable``.
-
-    The booking keeps the values just written instead of being expired and read back:
-    the answer shows exactly what was committed, without another round of queries.
-    """
-    session = db.session()
-    expire = session.expire_on_commit
-    session.expire_on_commit = False
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        sqlstate, _constraint = constraint_violated(exc)
-        if sqlstate == EXCLUSION_VIOLATION:
-            raise slot_unavailable("This time has just been booked.") from exc
-        raise
-    finally:
-        session.expire_on_commit = expire
-
-
-def record(booking: Booking, from_status, to_status, by_user_id, note: str = "") -> None:
+def record(booking: Booking, from_status, to_status, by_user_id, now, note: str = "") -> None:
     """Add a history entry to the booking: who (None for the system), from, to, when, note."""
-    booking.history.append(history_entry(None, from_status, to_status, by_user_id, note))
+    booking.history.append(history_entry(None, from_status, to_status, by_user_id, now, note))
 
 
-def history_entry(booking_id, from_status, to_status, by_user_id, note: str) -> BookingHistory:
+def history_entry(booking_id, from_status, to_status, by_user_id, now, note: str) -> BookingHistory:
     return BookingHistory(
         booking_id=booking_id,
         from_status=from_status,
         to_status=to_status,
         by_user_id=by_user_id,
-        at=utcnow(),
+        at=now,
         note=note or "",
     )
 
@@ -226,7 +196,4 @@ def _new_booking(coach, client, session_type, start, end, slot_key, price) -> Bo
         platform_fee_payer=price.fee_payer,
         price_total=price.total,
         coach_payout=price.coach_payout,
-        # A new booking has neither: empty collections, not lazy loads after the flush.
-        history=[],
-        suggestions=[],
     )

@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from domain.coupons import coupon_problems, normalise_code
 from domain.errors import AppError, forbidden, not_found, validation_error
@@ -14,6 +13,7 @@ from domain.session_types import session_type_problems, with_defaults
 from extensions import db
 from models import Coupon, SessionType, User
 from models.types import utcnow
+from services.transactions import refused, write_transaction
 from services.visibility import can_view_calendar
 
 logger = logging.getLogger(__name__)
@@ -80,37 +80,37 @@ def get_session_type(viewer, session_type_id: int) -> SessionType:
 
 
 def create_session_type(coach: User, values: dict) -> SessionType:
-    require_coach(coach)
-    full = with_defaults(_trimmed(values))
-    _check_session_type(coach, full)
-    session_type = SessionType(coach_id=coach.id, **_columns(full, SESSION_TYPE_COLUMNS))
-    db.session.add(session_type)
-    db.session.commit()
+    with write_transaction():
+        require_coach(coach)
+        full = with_defaults(_trimmed(values))
+        _check_session_type(coach, full)
+        session_type = SessionType(coach_id=coach.id, **_columns(full, SESSION_TYPE_COLUMNS))
+        db.session.add(session_type)
     logger.info("session type %s created by coach %s", session_type.id, coach.id)
     return session_type
 
 
 def update_session_type(coach: User, session_type_id: int, changes: dict) -> SessionType:
-    session_type = _own_session_type(coach, session_type_id)
-    current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
-    full = {**current, **_trimmed(changes)}
-    # Switching the format resets the capacity to its default; re-sending it does not.
-    if full["format"] != current["format"] and "max_attendees" not in changes:
-        full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
-    _check_session_type(coach, full)
-    for column, value in _columns(full, SESSION_TYPE_COLUMNS).items():
-        setattr(session_type, column, value)
-    db.session.commit()
+    with write_transaction():
+        session_type = _own_session_type(coach, session_type_id)
+        current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
+        full = {**current, **_trimmed(changes)}
+        # Switching the format resets the capacity to its default; re-sending it does not.
+        if full["format"] != current["format"] and "max_attendees" not in changes:
+            full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
+        _check_session_type(coach, full)
+        for column, value in _columns(full, SESSION_TYPE_COLUMNS).items():
+            setattr(session_type, column, value)
     logger.info("session type %s updated", session_type.id)
     return session_type
 
 
 def delete_session_type(coach: User, session_type_id: int) -> None:
     """Deleting keeps the row for existing bookings; it is no longer offered or listed."""
-    session_type = _own_session_type(coach, session_type_id)
-    session_type.deleted_at = utcnow()
-    session_type.active = False
-    db.session.commit()
+    with write_transaction():
+        session_type = _own_session_type(coach, session_type_id)
+        session_type.deleted_at = utcnow()
+        session_type.active = False
     logger.info("session type %s deleted", session_type.id)
 
 
@@ -182,43 +182,46 @@ def get_coupon(coach: User, coupon_id: int) -> Coupon:
 
 
 def create_coupon(coach: User, values: dict) -> Coupon:
-    require_coach(coach)
-    full = {column: values.get(column) for column in COUPON_COLUMNS}
-    full["code"] = normalise_code(full["code"] or "")
-    _check_coupon(coach, full, coupon_id=None)
-    coupon = Coupon(coach_id=coach.id, **full)
-    db.session.add(coupon)
-    _commit_coupon(full["code"])
+    with write_transaction():
+        require_coach(coach)
+        full = {column: values.get(column) for column in COUPON_COLUMNS}
+        full["code"] = normalise_code(full["code"] or "")
+        _check_coupon(coach, full, coupon_id=None)
+        coupon = Coupon(coach_id=coach.id, **full)
+        db.session.add(coupon)
     logger.info("coupon %s created by coach %s", coupon.id, coach.id)
     return coupon
 
 
 def update_coupon(coach: User, coupon_id: int, changes: dict) -> Coupon:
-    coupon = get_coupon(coach, coupon_id)
-    full = {column: getattr(coupon, column) for column in COUPON_COLUMNS} | changes
-    full["code"] = normalise_code(full["code"])
-    # A discount kind given alone replaces the other one.
-    if changes.get("percent_off") is not None and "amount_off" not in changes:
-        full["amount_off"] = None
-    if changes.get("amount_off") is not None and "percent_off" not in changes:
-        full["percent_off"] = None
-    _check_coupon(coach, full, coupon_id=coupon.id)
-    if full["max_redemptions"] is not None and full["max_redemptions"] < coupon.redemption_count:
-        raise validation_error(
-            {"max_redemptions": [f"It has been redeemed {coupon.redemption_count} times."]}
-        )
-    for column, value in full.items():
-        setattr(coupon, column, value)
-    _commit_coupon(full["code"])
+    with write_transaction():
+        coupon = get_coupon(coach, coupon_id)
+        full = {column: getattr(coupon, column) for column in COUPON_COLUMNS} | changes
+        full["code"] = normalise_code(full["code"])
+        # A discount kind given alone replaces the other one.
+        if changes.get("percent_off") is not None and "amount_off" not in changes:
+            full["amount_off"] = None
+        if changes.get("amount_off") is not None and "percent_off" not in changes:
+            full["percent_off"] = None
+        _check_coupon(coach, full, coupon_id=coupon.id)
+        if (
+            full["max_redemptions"] is not None
+            and full["max_redemptions"] < coupon.redemption_count
+        ):
+            raise validation_error(
+                {"max_redemptions": [f"It has been redeemed {coupon.redemption_count} times."]}
+            )
+        for column, value in full.items():
+            setattr(coupon, column, value)
     return coupon
 
 
 def delete_coupon(coach: User, coupon_id: int) -> None:
-    coupon = get_coupon(coach, coupon_id)
-    coupon.deleted_at = utcnow()
-    # Free the code for a new coupon; bookings keep the code they used.
-    coupon.code = f"{coupon.code[:28]}~DEL{coupon.id}"
-    db.session.commit()
+    with write_transaction():
+        coupon = get_coupon(coach, coupon_id)
+        coupon.deleted_at = utcnow()
+        # Free the code for a new coupon; bookings keep the code they used.
+        coupon.code = f"{coupon.code[:28]}~DEL{coupon.id}"
 
 
 def _check_coupon(coach: User, full: dict, coupon_id: int | None) -> None:
@@ -230,21 +233,9 @@ def _check_coupon(coach: User, full: dict, coupon_id: int | None) -> None:
             )
         )
         if clash is not None:
-            raise AppError(
-                "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
-            )
+            raise refused("uq_coupon_coach_id_code")
     if problems:
         raise validation_error(problems)
-
-
-def _commit_coupon(code: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # the same code saved twice at once
-        db.session.rollback()
-        raise AppError(
-            "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
-        ) from exc
 
 
 def _trimmed(values: dict) -> dict:

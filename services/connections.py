@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 
 from sqlalchemy import exists, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from domain.errors import AppError, not_found, validation_error
 from extensions import db
 from models import Booking, Connection, User
 from models.types import utcnow
 from services import notifications
-from services.transactions import write_transaction
+from services.transactions import refused, write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +66,15 @@ def _request(requester: User, addressee: User) -> Connection:
     pair_key = Connection.key_for(requester.id, addressee.id)
     # The write lock first (SQLite), so two people asking at once queue up instead of
     # one failing with "database is locked"; PostgreSQL's unique pair_key decides there.
-    with write_transaction():
-        existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
-        if existing is not None:
-            raise _exists(existing)
-        connection = Connection(
-            requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key
-        )
-        db.session.add(connection)
-        try:
-            # The notification's INSERT flushes the connection: the pair's unique key may
-            # refuse it here already.
+    try:
+        with write_transaction():
+            existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
+            if existing is not None:
+                raise _exists(existing)
+            connection = Connection(
+                requester_id=requester.id, addressee_id=addressee.id, pair_key=pair_key
+            )
+            db.session.add(connection)
             notifications.notify(
                 addressee.id,
                 "connection_requested",
@@ -85,13 +82,12 @@ def _request(requester: User, addressee: User) -> Connection:
                 "Accept to let them see your calendar if it is shared with connections.",
                 url="/dashboard",
             )
-            db.session.commit()
-        except IntegrityError as exc:  # the other side asked at the same moment
-            db.session.rollback()
-            existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
-            if existing is None:
-                raise
-            raise _exists(existing) from exc
+    except AppError as error:
+        if error.code != "connection_exists" or error.details:
+            raise
+        # The other side asked at the same moment: answer with their connection.
+        existing = db.session.scalar(select(Connection).where(Connection.pair_key == pair_key))
+        raise _exists(existing) from error
     logger.info("connection %s requested by %s", connection.id, requester.id)
     return connection
 
@@ -121,7 +117,6 @@ def respond_to_connection(user: User, connection_id: int, *, accept: bool) -> Co
                 f"{user.name} accepted your connection request",
                 url="/dashboard",
             )
-        db.session.commit()
     logger.info("connection %s %s by %s", connection.id, connection.status, user.id)
     return connection
 
@@ -155,8 +150,7 @@ def connection_between(user_a_id: int, user_b_id: int) -> Connection | None:
 
 
 def _exists(existing: Connection) -> AppError:
-    return AppError(
-        "connection_exists",
-        "A connection between you exists already.",
-        {"connection_id": existing.id, "status": existing.status},
-    )
+    """409 naming the pair's connection, whoever asked first."""
+    error = refused("uq_connection_pair_key")
+    error.details = {"connection_id": existing.id, "status": existing.status}
+    return error

@@ -13,7 +13,8 @@ from extensions import db
 from models import Booking, Notification, User
 from models.types import utcnow
 from services.effects import after_commit
-from services.rows import insert_rows
+from services.inserts import insert_rows
+from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -105,16 +106,19 @@ def unread_count(user_id: int) -> int:
 
 
 def mark_read(user: User, notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.user_id != user.id:
-        raise not_found("notification")
-    if notification.read_at is None:
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-        )
-        db.session.commit()
+    """Mark the user's notification read (once: a second call keeps the first time)."""
+    with write_transaction():
+        notification = db.session.get(Notification, notification_id)
+        if notification is None or notification.user_id != user.id:
+            raise not_found("notification")
+        changed = notification.read_at is None
+        if changed:
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id == notification_id, Notification.read_at.is_(None))
+                .values(read_at=utcnow())
+            )
+    if changed:
         db.session.refresh(notification)
     return notification
 

@@ -1,8 +1,9 @@
-"""Transactions: the SQLite write lock and mapping constraint violations to AppError."""
+"""Transactions: the one way services write (``write_transaction``), the SQLite write
+lock, calendar locks, and the table of what a constraint's refusal means."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 
@@ -15,7 +16,6 @@ from extensions import db
 
 # The SQLSTATE PostgreSQL raises when an exclusion constraint rejects a row.
 EXCLUSION_VIOLATION = "23P01"
-UNIQUE_VIOLATION = "23505"
 
 
 def install_sqlite_hooks(engine: Engine) -> None:
@@ -40,9 +40,62 @@ def install_sqlite_hooks(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+def slot_unavailable(message: str = "This time has just been booked.") -> AppError:
+    """409: someone else holds (part of) this time."""
+    return AppError("slot_unavailable", message, {"start": [message]})
+
+
+def _taken(code: str, field: str, message: str):
+    return lambda: AppError(code, message, {field: [message]})
+
+
+# What a constraint's refusal means to the caller: the one table that turns an
+# IntegrityError into an AppError. Keyed by constraint name (PostgreSQL names it); the
+# columns are how SQLite names it ("UNIQUE constraint failed: user.email").
+CONSTRAINT_ERRORS: dict[str, tuple[str, Callable[[], AppError]]] = {
+    "booking_no_overlap": ("", slot_unavailable),
+    "uq_user_email": (
+        "user.email",
+        _taken("email_taken", "email", "An account with this e-mail address exists already."),
+    ),
+    "uq_user_slug": ("user.slug", _taken("slug_taken", "slug", "This address is taken.")),
+    "uq_coupon_coach_id_code": (
+        "coupon.coach_id, coupon.code",
+        lambda: AppError(
+            "coupon_exists", "You have a coupon with this code.", {"code": ["In use."]}
+        ),
+    ),
+    "uq_connection_pair_key": (
+        "connection.pair_key",
+        lambda: AppError("connection_exists", "A connection between you exists already."),
+    ),
+}
+
+
+def refused(constraint: str) -> AppError:
+    """The error a check before the write gives for what the constraint would refuse."""
+    return CONSTRAINT_ERRORS[constraint][1]()
+
+
+def constraint_error(exc: IntegrityError) -> AppError | None:
+    """The AppError a constraint's refusal stands for, or None for one we do not expect."""
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) == EXCLUSION_VIOLATION:
+        return slot_unavailable()
+    name = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if name in CONSTRAINT_ERRORS:
+        return CONSTRAINT_ERRORS[name][1]()
+    text = str(orig)
+    for columns, error in CONSTRAINT_ERRORS.values():
+        if columns and text == f"UNIQUE constraint failed: {columns}":
+            return error()
+    return None
+
+
 @contextmanager
-def write_transaction() -> Iterator[None]:
-    """Start a transaction that holds the write lock before anything is read.
+def write_transaction(*, keep_loaded: bool = False) -> Iterator[None]:
+    """The one way a service writes: a transaction that holds the write lock before
+    anything is read, committed when the block ends, rolled back when it raises.
 
     On SQLite, ``BEGIN IMMEDIATE`` serialises writers, so a conflict check and the insert
     that follows cannot interleave with another writer's (SPEC section 4). It must be the
@@ -50,9 +103,11 @@ def write_transaction() -> Iterator[None]:
     first. On PostgreSQL the constraints and ``lock_calendar`` do the work: the transaction
     the request's first read opened simply goes on (no commit, so the rows it loaded stay
     loaded, and every statement still sees the latest committed data).
-    The caller commits; an exception rolls back. The exclusion constraint's refusal becomes
-    409 ``slot_unavailable`` wherever it surfaces: at an explicit flush, an autoflush or
-    the commit.
+
+    A constraint's refusal, wherever it surfaces (a flush, an autoflush, the commit),
+    becomes the AppError of ``CONSTRAINT_ERRORS``. ``keep_loaded``: the objects keep the
+    values just written instead of being expired and read back (the booking path answers
+    with exactly what it committed, without another round of queries).
     """
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
@@ -60,14 +115,29 @@ def write_transaction() -> Iterator[None]:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
     try:
         yield
+        _commit(session, keep_loaded)
     except IntegrityError as exc:
         session.rollback()
-        if constraint_violated(exc)[0] == EXCLUSION_VIOLATION:
-            raise slot_unavailable() from exc
-        raise
+        error = constraint_error(exc)
+        if error is None:
+            raise
+        raise error from exc
     except BaseException:
         session.rollback()
         raise
+
+
+def _commit(scoped, keep_loaded: bool) -> None:
+    session = scoped()  # the request's Session: expire_on_commit is its setting
+    if not keep_loaded:
+        session.commit()
+        return
+    expire = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expire
 
 
 def database_refuses_overlaps() -> bool:
@@ -75,19 +145,6 @@ def database_refuses_overlaps() -> bool:
     exclusion constraint ``booking_no_overlap`` does; SQLite has none (there the check
     under ``BEGIN IMMEDIATE`` is all)."""
     return db.session.get_bind().dialect.name == "postgresql"
-
-
-def slot_unavailable(message: str = "This time has just been booked.") -> AppError:
-    """409: someone else holds (part of) this time."""
-    return AppError("slot_unavailable", message, {"start": [message]})
-
-
-def constraint_violated(exc: Exception) -> tuple[str | None, str | None]:
-    """(sqlstate, constraint name) of a DB error, where the driver tells them."""
-    orig = getattr(exc, "orig", None)
-    sqlstate = getattr(orig, "sqlstate", None)
-    diag = getattr(orig, "diag", None)
-    return sqlstate, getattr(diag, "constraint_name", None)
 
 
 def lock_calendar(coach_id: int):

@@ -21,7 +21,7 @@ from extensions import db
 from models import Booking, Coupon, CouponRedemption, SessionType, TimeSuggestion, User
 from models.types import utcnow
 from services import calendar, notifications
-from services.bookings import commit_booking, new_slot_key, payment_status_for, record
+from services.bookings import new_slot_key, payment_status_for, record
 from services.transactions import lock_calendar, write_transaction
 
 logger = logging.getLogger(__name__)
@@ -42,23 +42,23 @@ class Refund:
 
 def accept(user: User, booking_id: int, message: str = "", now: datetime | None = None):
     """The coach confirms a request; a paid one then waits for the client's payment."""
+    now = now or utcnow()
     with write_transaction():
         booking, actor = _locked(user, booking_id)
         _move(booking, actor, "confirmed", user.id, now, message)
         booking.payment_status = payment_status_for(booking.price_total)
         notifications.booking_changed(booking, "booking_confirmed", user.id, message)
-        db.session.commit()
     return booking
 
 
 def decline(user: User, booking_id: int, message: str = "", now: datetime | None = None):
     """The coach declines a request, or the client declines the suggested times."""
+    now = now or utcnow()
     with write_transaction():
         booking, actor = _locked(user, booking_id)
         _move(booking, actor, "declined", user.id, now, message)
         kind = "booking_declined" if actor == "coach" else "suggestion_declined"
         notifications.booking_changed(booking, kind, user.id, message)
-        db.session.commit()
     return booking
 
 
@@ -81,14 +81,13 @@ def suggest(
             booking.suggestions.append(TimeSuggestion(start_at=start, end_at=end))
         _move(booking, actor, "time_suggested", user.id, now, message)
         notifications.booking_changed(booking, "times_suggested", user.id, message)
-        db.session.commit()
     return booking
 
 
 def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None = None):
     """The client takes one suggested time: confirmed if it is still free, else 409."""
     now = now or utcnow()
-    with write_transaction():
+    with write_transaction(keep_loaded=True):
         booking, actor = _locked(user, booking_id)
         if booking.status != "time_suggested":  # only suggested times can be chosen
             raise AppError(
@@ -110,7 +109,6 @@ def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None
         booking.payment_status = payment_status_for(booking.price_total)
         _move(booking, actor, "confirmed", user.id, now, "")
         notifications.booking_changed(booking, "booking_confirmed", user.id)
-        commit_booking()
     return booking
 
 
@@ -141,14 +139,13 @@ def cancel(
             ),
         )
         notifications.booking_changed(booking, "booking_cancelled", user.id, reason)
-        db.session.commit()
     return booking, Refund(amount, "pending" if amount else "none")
 
 
 def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime | None = None):
     """Move a confirmed booking to another free time of the same length, atomically."""
     now = now or utcnow()
-    with write_transaction():
+    with write_transaction(keep_loaded=True):
         booking, actor = _locked(user, booking_id)
         session_type = db.session.get(SessionType, booking.session_type_id)
         check_reschedule(actor, _state(booking), now, session_type.full_refund_hours)
@@ -157,19 +154,18 @@ def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime |
         _take_time(booking, new_start, now)
         booking.ics_sequence += 1
         note = f"Moved from {old_start:%Y-%m-%d %H:%M} UTC to {new_start:%Y-%m-%d %H:%M} UTC"
-        record(booking, booking.status, booking.status, user.id, note)
+        record(booking, booking.status, booking.status, user.id, now, note)
         notifications.booking_changed(booking, "booking_rescheduled", user.id)
-        commit_booking()
     return booking
 
 
 def complete(user: User, booking_id: int, note: str = "", now: datetime | None = None):
     """The coach marks a session that has ended as completed."""
+    now = now or utcnow()
     with write_transaction():
         booking, actor = _locked(user, booking_id)
         _move(booking, actor, "completed", user.id, now, note)
         notifications.booking_changed(booking, "booking_completed", user.id, note)
-        db.session.commit()
     return booking
 
 
@@ -186,10 +182,10 @@ def _state(booking: Booking) -> BookingState:
 
 
 def _move(booking: Booking, actor: str, target: str, by: int | None, now, note: str) -> None:
-    check_transition(actor, _state(booking), target, now or utcnow())
-    record(booking, booking.status, target, by, note)
+    check_transition(actor, _state(booking), target, now)
+    record(booking, booking.status, target, by, now, note)
     if target in UNPAID_ENDINGS and booking.amount_paid == 0:
-        _release_coupon(booking)
+        _release_coupon(booking, now)
     booking.status = target
 
 
@@ -236,7 +232,7 @@ def _check_suggestions(booking: Booking, times, now: datetime) -> None:
         raise validation_error(problems)
 
 
-def _release_coupon(booking: Booking) -> None:
+def _release_coupon(booking: Booking, now: datetime) -> None:
     redemption = db.session.scalar(
         select(CouponRedemption).where(
             CouponRedemption.booking_id == booking.id, CouponRedemption.released_at.is_(None)
@@ -244,6 +240,6 @@ def _release_coupon(booking: Booking) -> None:
     )
     if redemption is None:
         return
-    redemption.released_at = utcnow()
+    redemption.released_at = now
     coupon = db.session.get(Coupon, redemption.coupon_id)
     coupon.redemption_count = max(0, coupon.redemption_count - 1)

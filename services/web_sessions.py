@@ -66,7 +66,6 @@ def start(
                 expires_at=now + lifetime(remember),
             )
         )
-        db.session.commit()
     logger.info("user %s signed in on the web", user.id)
     return secret
 
@@ -120,7 +119,6 @@ def rotate(session_id: int, now: datetime | None = None) -> str:
                 rotated_at=now,
             )
         )
-        db.session.commit()
     return secret
 
 
@@ -132,7 +130,6 @@ def end(session_id: int, now: datetime | None = None) -> None:
             .where(WebSession.id == session_id, WebSession.revoked_at.is_(None))
             .values(revoked_at=now or utcnow())
         )
-        db.session.commit()
 
 
 def end_for_user(user: User, session_id: int) -> None:
@@ -175,7 +172,6 @@ def _touch(session_id: int, remember: bool, now: datetime) -> None:
             .where(WebSession.id == session_id)
             .values(last_seen_at=now, expires_at=now + lifetime(remember))
         )
-        db.session.commit()
 
 
 def _new_secret() -> str:

@@ -15,7 +15,6 @@ from domain.errors import AppError
 from extensions import db
 from models import Booking, Coupon, Notification
 from services import notifications
-from services.bookings import commit_booking
 from services.effects import after_commit
 from services.transactions import write_transaction
 from tests.api.booking_setup import at, book, booked, booking_url, make_scene
@@ -233,13 +232,13 @@ def test_a_refused_transition_announces_nothing(app, api, logs):
 
 def test_a_booking_the_exclusion_constraint_refuses_at_commit_announces_nothing(app, api, logs):
     """The last line of defence on PostgreSQL: a booking that slipped past the check is
-    refused by the constraint when it commits, and its notifications go with it."""
+    refused by the constraint when it is written, and its notifications go with it."""
     if "postgresql" not in app.config["SQLALCHEMY_DATABASE_URI"]:
         pytest.skip("the exclusion constraint exists on PostgreSQL only")
     scene = make_scene(app, api)
     first = add_booking(app, scene.coach, scene.client, scene.session_type, at(10))
     with app.app_context():
-        with pytest.raises(AppError) as refused, write_transaction():
+        with pytest.raises(AppError) as refused, write_transaction(keep_loaded=True):
             row = db.session.get(Booking, first)
             twin = Booking(
                 **{
@@ -255,7 +254,6 @@ def test_a_booking_the_exclusion_constraint_refuses_at_commit_announces_nothing(
             db.session.add(twin)
             db.session.flush()
             notifications.booking_created(twin)
-            commit_booking()
         assert refused.value.code == "slot_unavailable"
         assert db.session.scalar(select(db.func.count()).select_from(Booking)) == 1
         assert db.session.scalar(select(db.func.count()).select_from(Notification)) == 0

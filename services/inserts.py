@@ -1,4 +1,5 @@
-"""Writing new rows with Core INSERTs where the unit of work would cost too much.
+"""Writing new rows with Core INSERTs where the unit of work would cost too much: the
+booking path's one speed device, measured in docs/benchmarks.md.
 
 A flush works out what changed, in which order to write it and what to read back: about
 0.2 ms an object on the booking path, more than the INSERT itself. ``insert_now`` writes a
@@ -6,6 +7,7 @@ new object with one statement and attaches it to the session as if it had been l
 ``insert_rows`` writes rows nobody reads back. Both write in the current transaction, at
 once, after the session's autoflush: a constraint's refusal of this row or of a pending
 change surfaces at the call (``write_transaction`` maps it wherever it surfaces).
+``insert_new_booking`` puts them together for a new booking; the booking path uses only it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy import Column, insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from extensions import db
 
@@ -48,6 +51,25 @@ def insert_now(obj: T) -> T:
     make_transient_to_detached(obj)
     db.session.add(obj)
     return obj
+
+
+def insert_new_booking(booking, first_entry, coupon_id: int | None = None) -> None:
+    """Write a new booking, its first history entry and its coupon redemption with one
+    INSERT each, and leave the booking in the session as loaded, with that history and no
+    suggestions: its answer is built without reading anything back. Commit it with
+    ``write_transaction(keep_loaded=True)``, so the commit does not expire it either.
+
+    ``first_entry`` is the unsaved ``BookingHistory``; its ``booking_id`` is filled in.
+    Saves about 0.5 ms a booking against the unit of work (docs/benchmarks.md)."""
+    from models import CouponRedemption
+
+    insert_now(booking)
+    first_entry.booking_id = booking.id
+    insert_now(first_entry)
+    set_committed_value(booking, "history", [first_entry])
+    set_committed_value(booking, "suggestions", [])
+    if coupon_id is not None:
+        insert_rows(CouponRedemption, [{"coupon_id": coupon_id, "booking_id": booking.id}])
 
 
 def insert_rows(model: type, rows: Sequence[dict]) -> None:

@@ -1,4 +1,4 @@
-"""services.rows: new rows written with one INSERT each, on SQLite and PostgreSQL. What is
+"""services.inserts: new rows written with one INSERT each, on SQLite and PostgreSQL. What is
 returned must behave exactly like a row loaded from the database: every column there
 without another query, nothing left for a later flush to write twice."""
 
@@ -11,7 +11,7 @@ from sqlalchemy import event, select, text
 
 from extensions import db
 from models import Notification
-from services.rows import insert_now, insert_rows
+from services.inserts import insert_now, insert_rows
 from tests.factories import make_client
 
 
