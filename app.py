@@ -20,7 +20,6 @@ from services import effects
 from services.transactions import install_sqlite_hooks
 
 BASE_DIR = Path(__file__).resolve().parent
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def create_app(overrides: dict | None = None) -> Flask:

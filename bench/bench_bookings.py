@@ -22,8 +22,9 @@ from werkzeug.serving import make_server
 
 from bench.databases import on_each_database
 from bench.harness import Result
+from domain.status import ACTIVE_STATUSES
 from extensions import db
-from models import ACTIVE_STATUSES, AvailabilityWindow, Booking, SessionType
+from models import AvailabilityWindow, Booking, SessionType
 from services import accounts
 
 ZONE = "Europe/Berlin"

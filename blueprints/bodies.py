@@ -25,6 +25,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.paths import is_api_request
 from domain.errors import AppError, not_found, validation_error
 
 # A body we accept nests three levels at most ({"times": [{"start": ...}]}); far more is
@@ -196,7 +197,7 @@ def check_request_input() -> None:
     if request.mimetype in FORM_TYPES:
         return
     body = request.get_data(cache=True)
-    if request.method == "PATCH" and not body and request.path.startswith("/api/"):
+    if request.method == "PATCH" and not body and is_api_request():
         # A PATCH names what to change; ``{}`` is the explicit "nothing" (a no-op).
         raise validation_error({"_schema": ["Send a JSON object with the fields to change."]})
     # Every body the API takes is an object; a list, string or number is no request.

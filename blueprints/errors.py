@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from blueprints.paths import is_machine_request
 from domain.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ MESSAGES = {
 
 def wants_json() -> bool:
     """API paths and callers that prefer JSON get the JSON error body."""
-    if request.path.startswith("/api/") or request.path.startswith("/stripe/"):
+    if is_machine_request():
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > 0

@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user, user_loaded_from_
 
 from blueprints.bodies import check_request_input
 from blueprints.errors import wants_json
+from blueprints.paths import is_api_request
 from domain.errors import AppError
 from extensions import csrf, limiter, login_manager
 from models import User
@@ -116,95 +117,102 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def init_security(app: Flask) -> None:
+    """Who is asking, what they may send, and the headers of every answer."""
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see this page."
     login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    login_manager.request_loader(load_user_from_request)
+    login_manager.unauthorized_handler(unauthorized)
+    user_loaded_from_cookie.connect(rotate_remember_cookie, app)
+    # In this order, before every view: nothing unstorable or malformed gets further, then
+    # who is asking, then CSRF, then the API's JSON-only rule.
+    for hook in (check_request_input, load_signed_in_user, check_csrf, require_json_bodies):
+        app.before_request(hook)
+    app.after_request(security_headers)
 
-    @login_manager.user_loader
-    def load_user(secret: str) -> User | None:
-        """The session (or remember) cookie's secret → its live sign-in's user."""
-        # A request that carries a bearer token is authenticated by that token alone.
-        if bearer_token() is not None:
-            return None
-        sign_in = web_sessions.resolve(secret)
-        if sign_in is None:
-            # Ended or expired: forget it, and have the remember cookie deleted too.
-            session.pop("_user_id", None)
-            if current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies:
-                session["_remember"] = "clear"
-            return None
-        g.web_session_id = sign_in.session_id
-        g.web_session_current = sign_in.current
-        return sign_in.user
 
-    @user_loaded_from_cookie.connect_via(app)
-    def rotate_remember_cookie(_app, user: User) -> None:
-        """Restoring a sign-in from the remember cookie gives it a new secret: a copy of
-        the old cookie stops working (after a short grace) once the owner has used it.
-        A replaced secret used within its grace is let in as it is, never rotated again
-        (that would hand whoever holds it the new one)."""
-        if not g.web_session_current:
-            return
-        secret = web_sessions.rotate(g.web_session_id)
-        session["_user_id"] = secret
-        session["_remember"] = "set"
-        session["_remember_seconds"] = web_sessions.REMEMBER_LIFETIME.total_seconds()
+def load_user(secret: str) -> User | None:
+    """The session (or remember) cookie's secret → its live sign-in's user."""
+    # A request that carries a bearer token is authenticated by that token alone.
+    if bearer_token() is not None:
+        return None
+    sign_in = web_sessions.resolve(secret)
+    if sign_in is None:
+        # Ended or expired: forget it, and have the remember cookie deleted too.
+        session.pop("_user_id", None)
+        if current_app.config["REMEMBER_COOKIE_NAME"] in request.cookies:
+            session["_remember"] = "clear"
+        return None
+    g.web_session_id = sign_in.session_id
+    g.web_session_current = sign_in.current
+    return sign_in.user
 
-    @login_manager.request_loader
-    def load_user_from_request(_request) -> User | None:
-        token = bearer_token()
-        return accounts.user_for_token(token) if token else None
 
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        if wants_json():
-            raise AppError("unauthorized", "Sign in or send a valid bearer token.")
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+def rotate_remember_cookie(_app, user: User) -> None:
+    """Restoring a sign-in from the remember cookie gives it a new secret: a copy of the
+    old cookie stops working (after a short grace) once the owner has used it. A replaced
+    secret used within its grace is let in as it is, never rotated again (that would hand
+    whoever holds it the new one)."""
+    if not g.web_session_current:
+        return
+    secret = web_sessions.rotate(g.web_session_id)
+    session["_user_id"] = secret
+    session["_remember"] = "set"
+    session["_remember_seconds"] = web_sessions.REMEMBER_LIFETIME.total_seconds()
 
-    # Before CSRF and every view: nothing unstorable or malformed gets further.
-    app.before_request(check_request_input)
 
-    @app.before_request
-    def load_signed_in_user():
-        """Who is asking, decided before any view opens a transaction (resolving a sign-in
-        may record its use)."""
-        if request.endpoint != "static":
-            current_user._get_current_object()
+def load_user_from_request(_request) -> User | None:
+    token = bearer_token()
+    return accounts.user_for_token(token) if token else None
 
-    @app.before_request
-    def check_csrf():
-        """CSRF on every unsafe request that a browser session could have sent.
 
-        Bearer-token calls carry no ambient credentials, and API calls without a signed-in
-        session have nothing to protect (they end in 401 or act on public data).
-        """
-        if request.method not in UNSAFE_METHODS or bearer_token() is not None:
-            return
-        if request.path.startswith("/api/") and "_user_id" not in session:
-            return
-        csrf.protect(apply_exemptions=True)
+def unauthorized():
+    if wants_json():
+        raise AppError("unauthorized", "Sign in or send a valid bearer token.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
-    @app.before_request
-    def require_json_bodies():
-        """The API reads JSON only; any other body is refused rather than ignored."""
-        if (
-            request.path.startswith("/api/")
-            and request.method in UNSAFE_METHODS
-            and request.content_length
-            and not request.is_json
-        ):
-            raise AppError("unsupported_media_type", "Send the body as application/json.")
 
-    @app.after_request
-    def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        # API answers and every page a signed-in user sees are theirs alone: no cache
-        # (a shared proxy, the browser's back button after logout) may keep a copy.
-        personal = request.endpoint != "static" and current_user.is_authenticated
-        if request.path.startswith("/api/") or personal:
-            response.headers["Cache-Control"] = "no-store"
-            response.vary.add("Cookie")
-        return response
+def load_signed_in_user() -> None:
+    """Who is asking, decided before any view opens a transaction (resolving a sign-in
+    may record its use)."""
+    if request.endpoint != "static":
+        current_user._get_current_object()
+
+
+def check_csrf() -> None:
+    """CSRF on every unsafe request that a browser session could have sent.
+
+    Bearer-token calls carry no ambient credentials, and API calls without a signed-in
+    session have nothing to protect (they end in 401 or act on public data).
+    """
+    if request.method not in UNSAFE_METHODS or bearer_token() is not None:
+        return
+    if is_api_request() and "_user_id" not in session:
+        return
+    csrf.protect(apply_exemptions=True)
+
+
+def require_json_bodies() -> None:
+    """The API reads JSON only; any other body is refused rather than ignored."""
+    if (
+        is_api_request()
+        and request.method in UNSAFE_METHODS
+        and request.content_length
+        and not request.is_json
+    ):
+        raise AppError("unsupported_media_type", "Send the body as application/json.")
+
+
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    # API answers and every page a signed-in user sees are theirs alone: no cache (a
+    # shared proxy, the browser's back button after logout) may keep a copy.
+    personal = request.endpoint != "static" and current_user.is_authenticated
+    if is_api_request() or personal:
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response

@@ -8,8 +8,21 @@ from datetime import datetime, timedelta
 
 from domain.errors import AppError
 
-ACTIVE = frozenset({"pending_payment", "requested", "confirmed"})
-FINAL = frozenset({"declined", "expired", "completed", "cancelled_by_coach", "cancelled_by_client"})
+# Every status a booking can have, and the ones that hold the coach's time (SPEC 4):
+# ``time_suggested`` holds none. The models' check constraint and the exclusion
+# constraint's condition are made from these.
+BOOKING_STATUSES = (
+    "pending_payment",
+    "requested",
+    "time_suggested",
+    "confirmed",
+    "declined",
+    "expired",
+    "completed",
+    "cancelled_by_coach",
+    "cancelled_by_client",
+)
+ACTIVE_STATUSES = ("pending_payment", "requested", "confirmed")
 
 # (from, to) → the actors who may make that move: "coach", "client" or "system".
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
@@ -75,14 +88,6 @@ def check_transition(actor: str, booking: BookingState, target: str, now: dateti
             "A session can be marked completed only after it ended.",
             {"status": [booking.status], "target": [target]},
         )
-
-
-def may_transition(actor: str, booking: BookingState, target: str, now: datetime) -> bool:
-    try:
-        check_transition(actor, booking, target, now)
-    except AppError:
-        return False
-    return True
 
 
 def check_reschedule(

@@ -2,7 +2,6 @@
 
 from models.availability import AvailabilityException, AvailabilityWindow
 from models.bookings import (
-    ACTIVE_STATUSES,
     Booking,
     BookingHistory,
     CouponRedemption,
@@ -14,7 +13,6 @@ from models.payments import Payment, ProcessedWebhookEvent, Refund
 from models.users import ApiToken, Connection, User, WebSession
 
 __all__ = [
-    "ACTIVE_STATUSES",
     "ApiToken",
     "AvailabilityException",
     "AvailabilityWindow",

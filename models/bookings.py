@@ -18,24 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from domain.status import ACTIVE_STATUSES, BOOKING_STATUSES
 from extensions import db
 from models.catalog import Coupon, SessionType
 from models.types import DecimalString, UTCDateTime, utcnow
 from models.users import User
 
-BOOKING_STATUSES = (
-    "pending_payment",
-    "requested",
-    "time_suggested",
-    "confirmed",
-    "declined",
-    "expired",
-    "completed",
-    "cancelled_by_coach",
-    "cancelled_by_client",
-)
-# The statuses that hold the coach's time (SPEC section 4); time_suggested holds none.
-ACTIVE_STATUSES = ("pending_payment", "requested", "confirmed")
 PAYMENT_STATUSES = (
     "not_required",
     "offline",

@@ -10,8 +10,9 @@ from sqlalchemy import bindparam, select
 
 from domain import recurrence, slots
 from domain.errors import validation_error
+from domain.status import ACTIVE_STATUSES
 from extensions import db
-from models import ACTIVE_STATUSES, Booking, SessionType, User
+from models import Booking, SessionType, User
 from models.types import utcnow
 from services.availability import LONGEST_OCCURRENCE, windows_in_range
 from services.catalog import bookable_session_type, check_duration

@@ -16,8 +16,9 @@ from itertools import combinations
 
 from sqlalchemy import select
 
+from domain.status import ACTIVE_STATUSES
 from extensions import db
-from models import ACTIVE_STATUSES, Booking
+from models import Booking
 
 # Every request and every wait is bounded, so a stuck race fails instead of hanging.
 REQUEST_TIMEOUT = 20.0
