@@ -24,7 +24,7 @@ def run() -> list[Result]:
 def _run_on(app, label: str) -> list[Result]:
     with app.app_context():
         coach_id, client_id, type_id = _seed()
-        _add_bookings(coach_id, client_id, type_id, scenario.booking_starts(2000), 60)
+        _make_bookings(coach_id, client_id, type_id, scenario.booking_starts(2000), 60)
     client = app.test_client()
     path = (
         f"/api/bookings/{coach_id}/slots?session_type_id={type_id}&duration_minutes=60"
@@ -40,7 +40,7 @@ def _run_on(app, label: str) -> list[Result]:
         note=f"{len(response.get_json()['items'])} slots, {queries} SQL queries",
     )
     with app.app_context():
-        _add_bookings(coach_id, client_id, type_id, scenario.starts_outside_month(20000), 15)
+        _make_bookings(coach_id, client_id, type_id, scenario.starts_outside_month(20000), 15)
     queries_large = _count_queries(app, client, path)
     large = measure(f"GET slots, 1 month, {label} (+20,000 outside)", lambda: client.get(path))
     ratio = large.median_ms / small.median_ms
@@ -88,7 +88,7 @@ def _seed() -> tuple[int, int, int]:
     return coach.id, client.id, session_type.id
 
 
-def _add_bookings(coach_id, client_id, type_id, starts, minutes: int) -> None:
+def _make_bookings(coach_id, client_id, type_id, starts, minutes: int) -> None:
     rows = [
         {
             "coach_id": coach_id,

@@ -7,11 +7,13 @@ password and a bearer token), never ORM objects bound to a closed session.
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from extensions import db
-from models import Connection, Coupon, SessionType, User
+from models import Booking, Connection, Coupon, SessionType, User
 from models.types import utcnow
 from services import accounts
 
@@ -99,3 +101,43 @@ def user_row(app, person: Person) -> dict:
     with app.app_context():
         user = db.session.get(User, person.id)
         return {c.name: getattr(user, c.key) for c in User.__table__.columns}
+
+
+def make_booking(
+    app,
+    coach,
+    client,
+    session_type_id: int,
+    start: datetime,
+    end: datetime | None = None,
+    *,
+    status: str = "confirmed",
+    slot_key: str | None = None,
+) -> int:
+    """A booking row as the booking service writes it (the session widened by the type's
+    buffers, its own slot key), inserted directly: for tests that need it as given state."""
+    with app.app_context():
+        session_type = db.session.get(SessionType, session_type_id)
+        end = end or start + timedelta(minutes=session_type.duration_default)
+        booking = Booking(
+            coach_id=coach.id,
+            client_id=client.id,
+            session_type_id=session_type_id,
+            start_at=start.astimezone(UTC),
+            end_at=end.astimezone(UTC),
+            blocked_start_at=(start - timedelta(minutes=session_type.buffer_before_minutes)),
+            blocked_end_at=(end + timedelta(minutes=session_type.buffer_after_minutes)),
+            duration_minutes=int((end - start).total_seconds() // 60),
+            slot_key=slot_key or f"b-{uuid.uuid4()}",
+            status=status,
+            kind="firm",
+            currency="EUR",
+            message="Private note: I'd like to talk about my divorce.",
+            price_base=6000,
+            price_net=6000,
+            price_total=6300,
+            coach_payout=6000,
+        )
+        db.session.add(booking)
+        db.session.commit()
+        return booking.id

@@ -1,19 +1,17 @@
 """Shared helpers for the calendar, availability, slots and price API tests.
 
-Bookings cannot be made through the API yet, so ``add_booking`` inserts the row as the
-booking service will: the session widened by the session type's buffers, its own slot key.
+Bookings that a test needs as given state come from ``tests.factories.make_booking``.
 Slots depend on the clock (minimum notice, maximum advance), so the tests' day is the
 first Monday at least six weeks from today: within the default 90 days of advance.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from extensions import db
-from models import Booking, SessionType
+from models import Booking
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WINDOWS_URL = "/api/bookings/availability"
@@ -67,45 +65,6 @@ def get_calendar(api, coach_id: int, query: dict, as_=None) -> list[dict]:
 def free_time(items: list[dict]) -> list[tuple[str, str]]:
     """The free availability a viewer sees, as (start, end) pairs."""
     return [(i["start"], i["end"]) for i in items if i["type"] == "availability"]
-
-
-def add_booking(
-    app,
-    coach,
-    client,
-    session_type_id: int,
-    start: datetime,
-    end: datetime | None = None,
-    *,
-    status: str = "confirmed",
-    slot_key: str | None = None,
-) -> int:
-    """Insert a booking row directly (the booking API comes in a later issue)."""
-    with app.app_context():
-        session_type = db.session.get(SessionType, session_type_id)
-        end = end or start + timedelta(minutes=session_type.duration_default)
-        booking = Booking(
-            coach_id=coach.id,
-            client_id=client.id,
-            session_type_id=session_type_id,
-            start_at=start.astimezone(UTC),
-            end_at=end.astimezone(UTC),
-            blocked_start_at=(start - timedelta(minutes=session_type.buffer_before_minutes)),
-            blocked_end_at=(end + timedelta(minutes=session_type.buffer_after_minutes)),
-            duration_minutes=int((end - start).total_seconds() // 60),
-            slot_key=slot_key or f"b-{uuid.uuid4()}",
-            status=status,
-            kind="firm",
-            currency="EUR",
-            message="Private note: I'd like to talk about my divorce.",
-            price_base=6000,
-            price_net=6000,
-            price_total=6300,
-            coach_payout=6000,
-        )
-        db.session.add(booking)
-        db.session.commit()
-        return booking.id
 
 
 def set_booking_status(app, booking_id: int, status: str) -> None:

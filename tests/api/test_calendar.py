@@ -10,7 +10,6 @@ import pytest
 
 from tests.api.scheduling import (
     MONDAY,
-    add_booking,
     calendar_url,
     create_window,
     day_range,
@@ -21,7 +20,13 @@ from tests.api.scheduling import (
     slots_url,
     z,
 )
-from tests.factories import make_client, make_coach, make_connection, make_session_type
+from tests.factories import (
+    make_booking,
+    make_client,
+    make_coach,
+    make_connection,
+    make_session_type,
+)
 from tests.helpers import assert_error
 
 TUESDAY = MONDAY + timedelta(days=1)
@@ -51,7 +56,7 @@ def summary(items: list[dict]) -> list[tuple[str, str, str]]:
 
 def test_a_booking_splits_the_free_time_around_it(app, api):
     coach, session_type = coach_with_day(app, api)
-    add_booking(app, coach, make_client(app), session_type, at(10))
+    make_booking(app, coach, make_client(app), session_type, at(10))
     assert summary(get_calendar(api, coach.id, day_range(MONDAY), as_=coach)) == [
         ("availability", NINE, TEN),
         ("booking", TEN, ELEVEN),
@@ -61,7 +66,7 @@ def test_a_booking_splits_the_free_time_around_it(app, api):
 
 def test_a_cancelled_booking_frees_its_time_merged_with_its_neighbours(app, api):
     coach, session_type = coach_with_day(app, api)
-    booking = add_booking(app, coach, make_client(app), session_type, at(10))
+    booking = make_booking(app, coach, make_client(app), session_type, at(10))
     set_booking_status(app, booking, "cancelled_by_client")
     items = get_calendar(api, coach.id, day_range(MONDAY), as_=coach)
     assert summary(items) == [("availability", NINE, FIVE)]
@@ -70,7 +75,7 @@ def test_a_cancelled_booking_frees_its_time_merged_with_its_neighbours(app, api)
 @pytest.mark.parametrize("status", ["declined", "expired", "time_suggested", "completed"])
 def test_bookings_that_hold_no_time_leave_the_window_whole(app, api, status):
     coach, session_type = coach_with_day(app, api)
-    add_booking(app, coach, make_client(app), session_type, at(10), status=status)
+    make_booking(app, coach, make_client(app), session_type, at(10), status=status)
     assert free_time(get_calendar(api, coach.id, day_range(MONDAY), as_=coach)) == [(NINE, FIVE)]
 
 
@@ -96,8 +101,8 @@ def test_an_availability_item_names_its_window_and_occurrence(app, api):
 def test_the_coach_sees_every_booking_with_its_client(app, api):
     coach, session_type = coach_with_day(app, api)
     anna, ben = make_client(app), make_client(app)
-    first = add_booking(app, coach, anna, session_type, at(10))
-    second = add_booking(app, coach, ben, session_type, at(14), status="requested")
+    first = make_booking(app, coach, anna, session_type, at(10))
+    second = make_booking(app, coach, ben, session_type, at(14), status="requested")
     bookings = [
         i
         for i in get_calendar(api, coach.id, day_range(MONDAY), as_=coach)
@@ -119,8 +124,8 @@ def test_the_coach_sees_every_booking_with_its_client(app, api):
 def test_a_client_sees_its_own_booking_and_others_only_as_anonymous_busy_blocks(app, api):
     coach, session_type = coach_with_day(app, api, calendar_privacy="public")
     anna, ben = make_client(app), make_client(app)
-    own = add_booking(app, coach, anna, session_type, at(10))
-    add_booking(app, coach, ben, session_type, at(14), status="requested")
+    own = make_booking(app, coach, anna, session_type, at(10))
+    make_booking(app, coach, ben, session_type, at(14), status="requested")
     items = get_calendar(api, coach.id, day_range(MONDAY), as_=anna)
     assert summary(items) == [
         ("availability", NINE, TEN),
@@ -136,7 +141,7 @@ def test_a_client_sees_its_own_booking_and_others_only_as_anonymous_busy_blocks(
 
 def test_a_visitor_sees_every_booking_as_busy_and_nothing_about_it(app, api):
     coach, session_type = coach_with_day(app, api, calendar_privacy="public")
-    add_booking(app, coach, make_client(app), session_type, at(10))
+    make_booking(app, coach, make_client(app), session_type, at(10))
     response = api.get(calendar_url(coach.id), query_string=day_range(MONDAY))
     assert response.status_code == 200
     text = response.get_data(as_text=True)
@@ -185,7 +190,7 @@ def both_endpoints(api, coach_id: int, session_type: int, as_):
 @pytest.mark.parametrize("privacy", list(MAY_SEE))
 def test_the_calendar_and_slots_show_only_to_viewers_the_privacy_admits(app, api, privacy, kind):
     coach, session_type = coach_with_day(app, api, calendar_privacy=privacy)
-    add_booking(app, coach, make_client(app), session_type, at(10))
+    make_booking(app, coach, make_client(app), session_type, at(10))
     who = viewer(app, kind, coach)
     calendar, slots = both_endpoints(api, coach.id, session_type, who)
     if kind in MAY_SEE[privacy]:

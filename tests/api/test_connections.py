@@ -8,8 +8,14 @@ import pytest
 
 from extensions import db
 from models import Connection, Notification, User
-from tests.api.scheduling import MONDAY, add_booking, local
-from tests.factories import make_client, make_coach, make_connection, make_session_type
+from tests.api.scheduling import MONDAY, local
+from tests.factories import (
+    make_booking,
+    make_client,
+    make_coach,
+    make_connection,
+    make_session_type,
+)
 from tests.helpers import assert_error, count
 
 
@@ -34,7 +40,7 @@ def notifications_for(app, person) -> list[dict]:
 def share_a_booking(app, coach, client) -> int:
     """A past booking between the two: what lets them ask each other by id."""
     session_type_id = make_session_type(app, coach)
-    return add_booking(app, coach, client, session_type_id, local(MONDAY, 10), status="completed")
+    return make_booking(app, coach, client, session_type_id, local(MONDAY, 10), status="completed")
 
 
 def nothing_written(app) -> bool:

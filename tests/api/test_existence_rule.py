@@ -18,9 +18,10 @@ import pytest
 
 from extensions import db
 from models import Notification
-from tests.api.scheduling import MONDAY, WINDOWS_URL, add_booking, day_range, local, z
+from tests.api.scheduling import MONDAY, WINDOWS_URL, day_range, local, z
 from tests.factories import (
     PASSWORD,
+    make_booking,
     make_client,
     make_coach,
     make_connection,
@@ -28,14 +29,17 @@ from tests.factories import (
     make_session_type,
 )
 from tests.helpers import csrf_token, web_login
+from tests.privacy import PRIVACIES, may_see
 
 MISSING = 2_000_000_000
 ROLES = ("other coach", "unrelated client", "connected client", "signed out", "owner")
-PRIVACIES = ("public", "connected", "private")
-CALENDAR_VIEWERS = {
-    "public": {"owner", "other coach", "unrelated client", "connected client", "signed out"},
-    "connected": {"owner", "connected client"},
-    "private": {"owner"},
+# The callers here, as the shared truth table names them.
+AS_IN_TABLE = {
+    "owner": "owner",
+    "other coach": "other coach, unconnected",
+    "unrelated client": "unconnected client",
+    "connected client": "connected client",
+    "signed out": "signed-out visitor",
 }
 # Who may know a thing exists, by kind: the calendar's viewers, or fixed people.
 KNOWN_BY = {
@@ -140,7 +144,7 @@ def _world(app, api, privacy: str) -> World:
         as_=owner,
     )
     assert window.status_code == 201, window.get_json()
-    booking_id = add_booking(app, owner, connected, session_type_id, START, status="requested")
+    booking_id = make_booking(app, owner, connected, session_type_id, START, status="requested")
     with app.app_context():
         notification = Notification(user_id=owner.id, kind="test", title="Hello")
         db.session.add(notification)
@@ -190,7 +194,7 @@ def _call(app, api, world, role, method, rule, value):
 
 def _knows(kind: str, role: str, privacy: str) -> bool:
     if kind == "calendar":
-        return role in CALENDAR_VIEWERS[privacy]
+        return may_see(AS_IN_TABLE[role], privacy)
     return role in KNOWN_BY[kind]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.scheduling import MONDAY, add_booking, local
-from tests.factories import make_client, make_coach, make_session_type
+from tests.api.scheduling import MONDAY, local
+from tests.factories import make_booking, make_client, make_coach, make_session_type
 
 
 def _digits_from(zero: int) -> dict[int, str]:
@@ -49,7 +49,7 @@ def test_every_id_route_refuses_every_other_spelling_of_an_id(app, api):
     coach = make_coach(app, calendar_privacy="public")
     client = make_client(app)
     session_type_id = make_session_type(app, coach)
-    booking_id = add_booking(app, coach, client, session_type_id, local(MONDAY, 10))
+    booking_id = make_booking(app, coach, client, session_type_id, local(MONDAY, 10))
     assert api.get(f"/api/bookings/{booking_id}", as_=coach).status_code == 200
     routes = list(_id_routes(app))
     assert len(routes) >= 20
@@ -75,7 +75,7 @@ def test_a_unicode_digit_does_not_reach_a_booking(app, api, spelled):
     coach = make_coach(app, calendar_privacy="public")
     client = make_client(app)
     session_type_id = make_session_type(app, coach)
-    add_booking(app, coach, client, session_type_id, local(MONDAY, 10), status="requested")
+    make_booking(app, coach, client, session_type_id, local(MONDAY, 10), status="requested")
 
     response = api.post(f"/api/bookings/{spelled}/accept", as_=coach, json={})
 

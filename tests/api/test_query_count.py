@@ -13,13 +13,18 @@ from sqlalchemy import event
 from extensions import db
 from models import Booking
 from tests.api.scheduling import MONDAY, calendar_url, create_window, local, slots_url, z
-from tests.factories import make_client, make_coach, make_connection, make_session_type
+from tests.factories import (
+    make_client,
+    make_coach,
+    make_connection,
+    make_session_type,
+)
 
 MAX_STATEMENTS = 8
 MONTH = {"start": z(local(MONDAY, 0)), "end": z(local(MONDAY + timedelta(days=31), 0))}
 
 
-def add_bookings(app, coach, client, session_type: int, starts) -> None:
+def make_bookings(app, coach, client, session_type: int, starts) -> None:
     """Confirmed one-hour bookings at these starts, inserted at once."""
     with app.app_context():
         for start in starts:
@@ -95,14 +100,14 @@ def busy_coach(app, api):
         first.replace(hour=17),
         recurrence={"weekdays": ["MO", "TU", "WE", "TH", "FR"], "count": 260},
     )
-    add_bookings(app, coach, client, session_type, ALL_300[::60])
+    make_bookings(app, coach, client, session_type, ALL_300[::60])
     return coach, client, session_type
 
 
 def grow_to_300_bookings(app, coach, client, session_type) -> None:
     """The other 295: 100 in the month in all, 200 over the rest of the year."""
     rest = [start for i, start in enumerate(ALL_300) if i % 60]
-    add_bookings(app, coach, client, session_type, rest)
+    make_bookings(app, coach, client, session_type, rest)
 
 
 @pytest.mark.parametrize("endpoint", ["slots", "bookings"])

@@ -12,16 +12,14 @@ from domain.slots import group_slot_key
 from extensions import db
 from models import SessionType
 from models.types import utcnow
-from tests.api.scheduling import (
-    MONDAY,
-    add_booking,
-    create_window,
-    day_range,
-    local,
-    slots_url,
-    z,
+from tests.api.scheduling import MONDAY, create_window, day_range, local, slots_url, z
+from tests.factories import (
+    make_booking,
+    make_client,
+    make_coach,
+    make_connection,
+    make_session_type,
 )
-from tests.factories import make_client, make_coach, make_connection, make_session_type
 from tests.helpers import assert_error
 
 QUARTER = timedelta(minutes=15)
@@ -85,27 +83,27 @@ def test_a_longer_duration_ends_its_starts_earlier(api, coach, hour_type):
 
 @pytest.mark.usefixtures("nine_to_five")
 def test_a_booking_removes_the_starts_that_would_overlap_it(app, api, coach, hour_type):
-    add_booking(app, coach, make_client(app), hour_type, at(10))
+    make_booking(app, coach, make_client(app), hour_type, at(10))
     assert starts(get_slots(api, coach, hour_type)) == [z(at(9)), *grid(at(11), at(16))]
 
 
 @pytest.mark.usefixtures("nine_to_five")
 @pytest.mark.parametrize("status", ["requested", "pending_payment"])
 def test_requests_and_unpaid_holds_take_their_time_too(app, api, coach, hour_type, status):
-    add_booking(app, coach, make_client(app), hour_type, at(10), status=status)
+    make_booking(app, coach, make_client(app), hour_type, at(10), status=status)
     assert z(at(10)) not in starts(get_slots(api, coach, hour_type))
 
 
 @pytest.mark.usefixtures("nine_to_five")
 def test_a_declined_booking_gives_its_time_back(app, api, coach, hour_type):
-    add_booking(app, coach, make_client(app), hour_type, at(10), status="declined")
+    make_booking(app, coach, make_client(app), hour_type, at(10), status="declined")
     assert starts(get_slots(api, coach, hour_type)) == grid(at(9), at(16))
 
 
 @pytest.mark.usefixtures("nine_to_five")
 def test_buffers_remove_more_starts_than_the_session_alone(app, api, coach):
     buffered = make_session_type(app, coach, buffer_before_minutes=15, buffer_after_minutes=15)
-    add_booking(app, coach, make_client(app), buffered, at(10))  # blocks 09:45-11:15
+    make_booking(app, coach, make_client(app), buffered, at(10))  # blocks 09:45-11:15
     # A new session needs its own 15 minutes before and after, clear of 09:45-11:15.
     assert starts(get_slots(api, coach, buffered)) == grid(at(11, 30), at(16))
 
@@ -226,12 +224,12 @@ def test_a_group_session_is_one_slot_counting_down_its_seats_until_full(app, api
     assert get_slots(api, coach, group) == [
         {"start": z(at(10)), "end": z(at(11)), "kind": "firm", "seats_left": 3}
     ]
-    add_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
+    make_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
     assert [s["seats_left"] for s in get_slots(api, coach, group)] == [2]
-    add_booking(
+    make_booking(
         app, coach, make_client(app), group, at(10), slot_key=seat, status="cancelled_by_client"
     )
     assert [s["seats_left"] for s in get_slots(api, coach, group)] == [2]
-    add_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
-    add_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
+    make_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
+    make_booking(app, coach, make_client(app), group, at(10), slot_key=seat)
     assert get_slots(api, coach, group) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from domain.visibility import PRIVACY_VALUES, Privacy, may_view_calendar
+from tests.privacy import PRIVACIES, TRUTH_TABLE
 
 OWNER_ID = 10
 
@@ -25,20 +26,6 @@ VIEWERS = {
     "client with a pending connection": (23, False),
     "client with a declined connection": (24, False),
 }
-
-# The expected answers, written out: viewer -> (public, connected, private).
-TRUTH_TABLE = {
-    "owner": (True, True, True),
-    "signed-out visitor": (True, False, False),
-    "unconnected client": (True, False, False),
-    "connected client": (True, True, False),
-    "other coach, unconnected": (True, False, False),
-    "other coach, connected": (True, True, False),
-    "client with a pending connection": (True, False, False),
-    "client with a declined connection": (True, False, False),
-}
-
-PRIVACIES = ("public", "connected", "private")
 
 MATRIX = [
     pytest.param(viewer, privacy, TRUTH_TABLE[viewer][column], id=f"{viewer} / {privacy}")

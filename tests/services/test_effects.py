@@ -18,8 +18,7 @@ from services import notifications
 from services.effects import after_commit
 from services.transactions import write_transaction
 from tests.api.booking_setup import at, book, booked, booking_url, make_scene
-from tests.api.scheduling import add_booking
-from tests.factories import make_client, make_coach
+from tests.factories import make_booking, make_client, make_coach
 from tests.helpers import assert_error
 
 ANNOUNCER = "services.notifications"
@@ -236,7 +235,7 @@ def test_a_booking_the_exclusion_constraint_refuses_at_commit_announces_nothing(
     if "postgresql" not in app.config["SQLALCHEMY_DATABASE_URI"]:
         pytest.skip("the exclusion constraint exists on PostgreSQL only")
     scene = make_scene(app, api)
-    first = add_booking(app, scene.coach, scene.client, scene.session_type, at(10))
+    first = make_booking(app, scene.coach, scene.client, scene.session_type, at(10))
     with app.app_context():
         with pytest.raises(AppError) as refused, write_transaction(keep_loaded=True):
             row = db.session.get(Booking, first)
