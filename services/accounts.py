@@ -182,7 +182,7 @@ def update_profile(user: User, changes: dict) -> User:
             "Only coaches have these settings.",
             {field: ["Only coaches have this setting."] for field in coach_only},
         )
-    with write_transaction():  # on SQLite, reading first and writing later may fail
+    with write_transaction():
         if "slug" in changes and changes["slug"] != user.slug:
             taken = db.session.scalar(
                 select(User.id).where(User.slug == changes["slug"], User.id != user.id)

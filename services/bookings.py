@@ -106,8 +106,7 @@ def initial_status(firm: bool, total: int) -> tuple[str, str]:
     if not firm:
         return "requested", payment
     if payment == "payment_pending":
-        # Stripe Checkout comes with the payments issue; until then refuse rather than
-        # hold a slot that nobody could pay for.
+        # Online payment is not built: refuse rather than hold a slot nobody could pay for.
         raise AppError("payment_error", "Online payment is not available yet.")
     return "confirmed", payment
 

@@ -1,5 +1,5 @@
 """In-app notifications: written in the same transaction as the change they report
-(SPEC 10); delivery over Socket.IO and e-mail hangs on after_commit later."""
+(SPEC 10); each booking change is announced after the commit (``_announce``)."""
 
 from __future__ import annotations
 
@@ -152,8 +152,8 @@ def _name(user_id: int) -> str:
 
 
 def _announce(booking: Booking) -> None:
-    """After the commit: the hook that live updates and e-mails will hang on. It reads the
-    booking when it runs, so it sees the committed values (ids included)."""
+    """After the commit: log the booking's new status. It reads the booking when it runs,
+    so it sees the committed values (ids included)."""
     after_commit(_log_update, booking)
 
 
