@@ -63,12 +63,10 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         duration = catalog.check_duration(session_type, request.duration_minutes)
         if len(request.message) > MAX_MESSAGE:
             raise validation_error({"message": [f"At most {MAX_MESSAGE} characters."]})
-        start = request.start
-        end = start + timedelta(minutes=duration)
         verdict = calendar.check_time(
             coach,
             session_type,
-            start,
+            request.start,
             duration,
             now=now,
             client_id=client.id,
@@ -79,21 +77,14 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
         coupon = None
         if request.coupon_code:
             coupon = catalog.usable_coupon(coach, request.coupon_code, now)
-        price = pricing.price_for(coach, session_type, duration, coupon)
-        firm = verdict.kind == "firm"
-        slot_key = verdict.group_key or new_slot_key()
-        booking = _new_booking(coach, client, session_type, start, end, slot_key, price)
-        booking.availability_window_id = verdict.occurrence.window_id
-        booking.message = request.message.strip()
-        booking.kind = "firm" if firm else "request"
-        booking.status, booking.payment_status = initial_status(firm, price.total)
-        booking.coupon_id = coupon.id if coupon is not None else None
-        if coupon is not None:
             coupon.redemption_count += 1
+        price = pricing.price_for(coach, session_type, duration, coupon)
+        booking = _new_booking(client, session_type, request, duration, verdict, price)
+        booking.coupon_id = coupon.id if coupon is not None else None
         insert_new_booking(
             booking,
             history_entry(None, None, booking.status, client.id, now, booking.message),
-            coupon.id if coupon is not None else None,
+            booking.coupon_id,
         )
         notifications.booking_created(booking)
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
@@ -171,19 +162,29 @@ def list_sessions(
     return list(db.session.scalars(query))
 
 
-def _new_booking(coach, client, session_type, start, end, slot_key, price) -> Booking:
+def _new_booking(client, session_type, request, duration, verdict, price) -> Booking:
+    """The booking row: its time widened by the type's buffers, firm or request as the
+    verdict says, the status that follows, and the price breakdown."""
+    start = request.start
+    end = start + timedelta(minutes=duration)
     before = timedelta(minutes=session_type.buffer_before_minutes)
     after = timedelta(minutes=session_type.buffer_after_minutes)
+    status, payment_status = initial_status(verdict.kind == "firm", price.total)
     return Booking(
-        coach_id=coach.id,
+        coach_id=session_type.coach_id,
         client_id=client.id,
         session_type_id=session_type.id,
+        availability_window_id=verdict.occurrence.window_id,
         start_at=start,
         end_at=end,
         blocked_start_at=start - before,
         blocked_end_at=end + after,
-        duration_minutes=int((end - start).total_seconds() // 60),
-        slot_key=slot_key,
+        duration_minutes=duration,
+        slot_key=verdict.group_key or new_slot_key(),
+        status=status,
+        kind=verdict.kind,
+        payment_status=payment_status,
+        message=request.message.strip(),
         currency=price.currency,
         price_base=price.base,
         discount_code=price.discount_code,
