@@ -48,19 +48,6 @@ class PriceBreakdown:
     total: int
     coach_payout: int
 
-    def as_json(self) -> dict:
-        """The API shape of SPEC section 5."""
-        return {
-            "currency": self.currency,
-            "base": self.base,
-            "discount": {"code": self.discount_code, "amount": self.discount_amount},
-            "net": self.net,
-            "vat": {"rate": format(self.vat_rate, "f"), "amount": self.vat_amount},
-            "platform_fee": {"amount": self.fee_amount, "payer": self.fee_payer},
-            "total": self.total,
-            "coach_payout": self.coach_payout,
-        }
-
 
 def calculate_price(
     *,

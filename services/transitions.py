@@ -36,9 +36,6 @@ class Refund:
     amount: int
     status: str  # "none" when nothing is due, "pending" until the money has moved
 
-    def as_json(self) -> dict:
-        return {"amount": self.amount, "status": self.status}
-
 
 def accept(user: User, booking_id: int, message: str = "", now: datetime | None = None):
     """The coach confirms a request; a paid one then waits for the client's payment."""

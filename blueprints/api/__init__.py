@@ -8,7 +8,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter, ValidationError
 
-from blueprints.api.schemas import MAX_ID, ErrorEnvelopeSchema
+from blueprints.api.common import MAX_ID, ErrorEnvelopeSchema
 
 
 class JsonApi(Api):
@@ -59,8 +59,8 @@ def init_api(app: Flask) -> JsonApi:
         notifications,
         session_types,
     )
+    from blueprints.api.calendar import one_of_nested_properties
     from blueprints.api.docs import schema_name
-    from blueprints.api.responses import one_of_nested_properties
 
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
     api = JsonApi(

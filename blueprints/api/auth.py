@@ -1,16 +1,50 @@
-"""POST /api/auth/register, /login, /logout: bearer tokens for integrators."""
+"""POST /api/auth/register, /login, /logout: bearer tokens for integrators; the
+register and login schemas and the ``{user, token, expires_at}`` answer."""
 
 from __future__ import annotations
 
 from flask import current_app
+from marshmallow import ValidationError, fields, validate, validates
 
+from blueprints.api.common import (
+    BaseSchema,
+    OutSchema,
+    UserOut,
+    no_content,
+    out_nested,
+    out_str,
+    out_time,
+    timezone_name,
+)
 from blueprints.api.docs import BEARER, Blueprint
-from blueprints.api.responses import AuthTokenOut
-from blueprints.api.schemas import LoginSchema, RegisterSchema
-from blueprints.api.serializers import iso, user_json
 from blueprints.security import api_login_required, auth_rate_limits, bearer_token, sign_out
 from extensions import csrf
 from services import accounts
+
+
+class RegisterSchema(BaseSchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    role = fields.String(required=True, validate=validate.OneOf(("coach", "client")))
+    timezone = fields.String(load_default="UTC", validate=timezone_name)
+
+    @validates("name")
+    def _name_not_blank(self, value: str, **_kwargs) -> None:
+        if not value.strip():
+            raise ValidationError("Enter your name.")
+
+
+class LoginSchema(BaseSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AuthTokenOut(OutSchema):
+    user = out_nested(UserOut)
+    token = out_str(metadata={"description": "Send as `Authorization: Bearer <token>`."})
+    expires_at = out_time()
+
 
 blp = Blueprint("api_auth", __name__, url_prefix="/api/auth", description="Accounts and tokens")
 
@@ -49,13 +83,13 @@ def logout():
         accounts.revoke_api_token(token)
     else:  # signed in through the web session: end it
         sign_out()
-    return "", 204
+    return no_content()
 
 
 def _with_token(user) -> dict:
     token, expires_at = accounts.issue_api_token(user)
     current_app.logger.info("issued API token for user %s", user.id)
-    return {"user": user_json(user), "token": token, "expires_at": iso(expires_at)}
+    return {"user": user, "token": token, "expires_at": expires_at}
 
 
 # Signing in or up acts on no existing session, so these need no CSRF token.

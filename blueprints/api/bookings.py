@@ -1,35 +1,186 @@
-"""Bookings: create, read, and every transition of SPEC section 4 (SPEC 8, 8.1)."""
+"""Bookings: create, read, and every transition of SPEC section 4 (SPEC 8, 8.1), with
+their request schemas and the booking's response shape."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_login import current_user
+from marshmallow import fields, validate
 
-from blueprints.api.docs import BEARER, Blueprint
-from blueprints.api.responses import (
-    BookingEnvelopeOut,
-    BookingListOut,
-    CancelledBookingOut,
-    StatusChangeOut,
-)
-from blueprints.api.schemas import (
+from blueprints.api.common import (
     EARLIEST,
+    KINDS,
     LATEST,
     MAX_ID,
-    BookingCreateSchema,
-    CancelSchema,
-    ChooseSchema,
-    MessageSchema,
-    RescheduleSchema,
-    SessionsQuerySchema,
-    StatusChangeSchema,
-    SuggestSchema,
+    MAX_MINUTES,
+    BaseSchema,
+    Moment,
+    OutSchema,
+    PageOut,
+    PriceBreakdownOut,
+    iso,
+    out_enum,
+    out_int,
+    out_list,
+    out_nested,
+    out_part,
+    out_str,
+    out_time,
+    strict_int,
 )
-from blueprints.api.serializers import booking_json, iso, paged
+from blueprints.api.docs import BEARER, Blueprint
 from blueprints.security import api_login_required
 from domain.errors import not_found, validation_error
+from domain.pricing import PriceBreakdown
+from domain.status import BOOKING_STATUSES
+from models.bookings import PAYMENT_STATUSES
 from services import bookings, transitions
+
+_ID = (1, MAX_ID)
+
+# --- requests ------------------------------------------------------------------------
+
+
+class BookingCreateSchema(BaseSchema):
+    coach_id = strict_int(*_ID, required=True)
+    session_type_id = strict_int(*_ID, required=True)
+    start = Moment(required=True)
+    duration_minutes = strict_int(15, MAX_MINUTES)
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+    coupon_code = fields.String(allow_none=True, validate=validate.Length(max=40))
+
+
+class MessageSchema(BaseSchema):
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class TimeRangeSchema(BaseSchema):
+    start = Moment(required=True)
+    end = Moment(required=True)
+
+
+class SuggestSchema(MessageSchema):
+    times = fields.List(
+        fields.Nested(TimeRangeSchema), required=True, validate=validate.Length(min=1, max=3)
+    )
+
+
+class ChooseSchema(BaseSchema):
+    suggestion_id = strict_int(*_ID, required=True)
+
+
+class CancelSchema(BaseSchema):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class RescheduleSchema(BaseSchema):
+    start = Moment(required=True)
+
+
+class StatusChangeSchema(CancelSchema):
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(("completed", "cancelled_by_coach", "cancelled_by_client")),
+    )
+
+
+class SessionsQuerySchema(BaseSchema):
+    start = Moment()
+    end = Moment()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(max=100))
+
+
+# --- answers -------------------------------------------------------------------------
+
+
+class PaymentOut(OutSchema):
+    status = out_enum(PAYMENT_STATUSES, attribute="payment_status")
+    checkout_url = out_str(allow_none=True)
+    amount_paid = out_int()
+    amount_refunded = out_int()
+
+
+class SuggestionOut(OutSchema):
+    id = out_int()
+    start = out_time(attribute="start_at")
+    end = out_time(attribute="end_at")
+
+
+class HistoryEntryOut(OutSchema):
+    from_ = out_enum(BOOKING_STATUSES, allow_none=True, data_key="from", attribute="from_status")
+    to = out_enum(BOOKING_STATUSES, attribute="to_status")
+    by = fields.Integer(required=True, allow_none=True, attribute="by_user_id")
+    at = out_time()
+    note = out_str()
+
+
+def price_of(booking) -> PriceBreakdown:
+    """The SPEC 5 breakdown stored on a booking, in the one shape pricing defines."""
+    return PriceBreakdown(
+        currency=booking.currency,
+        base=booking.price_base,
+        discount_code=booking.discount_code,
+        discount_amount=booking.discount_amount,
+        net=booking.price_net,
+        vat_rate=booking.vat_rate,
+        vat_amount=booking.vat_amount,
+        fee_amount=booking.platform_fee_amount,
+        fee_payer=booking.platform_fee_payer,
+        total=booking.price_total,
+        coach_payout=booking.coach_payout,
+    )
+
+
+class BookingOut(OutSchema):
+    id = out_int()
+    coach_id = out_int()
+    client_id = out_int()
+    session_type_id = out_int()
+    start = out_time(attribute="start_at")
+    end = out_time(attribute="end_at")
+    duration_minutes = out_int()
+    status = out_enum(BOOKING_STATUSES)
+    kind = out_enum(KINDS)
+    message = out_str()
+    price = out_part(PriceBreakdownOut, source=price_of)
+    payment = out_part(PaymentOut)
+    suggestions = out_list(fields.Nested(SuggestionOut))
+    history = out_list(fields.Nested(HistoryEntryOut))
+    created_at = out_time()
+
+
+class BookingEnvelopeOut(OutSchema):
+    booking = out_nested(BookingOut)
+
+
+class BookingListOut(PageOut):
+    """Earliest first; the cursor is the last booking's start and id."""
+
+    items = out_list(fields.Nested(BookingOut))
+    next_cursor = out_str(allow_none=True)
+
+    def cursor(self, row) -> str:
+        return f"{iso(row.start_at)}_{row.id}"
+
+
+class RefundOut(OutSchema):
+    amount = out_int(metadata={"description": "Minor units due back by the refund policy."})
+    status = out_enum(("none", "pending"))
+
+
+class CancelledBookingOut(OutSchema):
+    booking = out_nested(BookingOut)
+    refund = out_nested(RefundOut)
+
+
+class StatusChangeOut(OutSchema):
+    """``{booking}``; a cancellation also carries the ``refund``."""
+
+    booking = out_nested(BookingOut)
+    refund = fields.Nested(RefundOut)
+
 
 blp = Blueprint("api_bookings", __name__, url_prefix="/api/bookings", description="Bookings")
 
@@ -47,7 +198,7 @@ def _me():
 def create(data: dict):
     """Book a time: firm (confirmed) or a request the coach answers, with its price."""
     booking = bookings.create_booking(_me(), bookings.BookingRequest(**data))
-    return {"booking": booking_json(booking)}, 201
+    return {"booking": booking}, 201
 
 
 @blp.route("/<id:booking_id>", methods=["GET"])
@@ -57,7 +208,7 @@ def create(data: dict):
 @blp.doc(security=BEARER)
 def show(booking_id: int):
     """One booking, for its coach and its client only."""
-    return {"booking": booking_json(bookings.get_booking(_me(), booking_id))}
+    return {"booking": bookings.get_booking(_me(), booking_id)}
 
 
 @blp.route("/user/<id:user_id>/sessions", methods=["GET"])
@@ -74,7 +225,7 @@ def sessions(query: dict, user_id: int):
     items = bookings.list_sessions(
         _me(), query.get("start"), query.get("end"), query["limit"] + 1, after
     )
-    return paged(items, query["limit"], lambda b: f"{iso(b.start_at)}_{b.id}", booking_json)
+    return {"rows": items, "limit": query["limit"]}
 
 
 @blp.route("/<id:booking_id>/accept", methods=["POST"])
@@ -85,7 +236,7 @@ def sessions(query: dict, user_id: int):
 @blp.doc(security=BEARER)
 def accept(data: dict, booking_id: int):
     """The coach confirms a request."""
-    return {"booking": booking_json(transitions.accept(_me(), booking_id, data["message"]))}
+    return {"booking": transitions.accept(_me(), booking_id, data["message"])}
 
 
 @blp.route("/<id:booking_id>/decline", methods=["POST"])
@@ -96,7 +247,7 @@ def accept(data: dict, booking_id: int):
 @blp.doc(security=BEARER)
 def decline(data: dict, booking_id: int):
     """The coach declines a request, or the client declines the suggested times."""
-    return {"booking": booking_json(transitions.decline(_me(), booking_id, data["message"]))}
+    return {"booking": transitions.decline(_me(), booking_id, data["message"])}
 
 
 @blp.route("/<id:booking_id>/suggest", methods=["POST"])
@@ -109,7 +260,7 @@ def suggest(data: dict, booking_id: int):
     """The coach suggests 1-3 other times of the same length."""
     times = [(t["start"], t["end"]) for t in data["times"]]
     booking = transitions.suggest(_me(), booking_id, times, data["message"])
-    return {"booking": booking_json(booking)}
+    return {"booking": booking}
 
 
 @blp.route("/<id:booking_id>/choose", methods=["POST"])
@@ -121,7 +272,7 @@ def suggest(data: dict, booking_id: int):
 def choose(data: dict, booking_id: int):
     """The client takes one suggested time (409 if it was taken meanwhile)."""
     booking = transitions.choose(_me(), booking_id, data["suggestion_id"])
-    return {"booking": booking_json(booking)}
+    return {"booking": booking}
 
 
 @blp.route("/<id:booking_id>/cancel", methods=["POST"])
@@ -133,7 +284,7 @@ def choose(data: dict, booking_id: int):
 def cancel(data: dict, booking_id: int):
     """Cancel; the answer carries the refund due by the policy."""
     booking, refund = transitions.cancel(_me(), booking_id, data["reason"])
-    return {"booking": booking_json(booking), "refund": refund.as_json()}
+    return {"booking": booking, "refund": refund}
 
 
 @blp.route("/<id:booking_id>/reschedule", methods=["POST"])
@@ -144,7 +295,7 @@ def cancel(data: dict, booking_id: int):
 @blp.doc(security=BEARER)
 def reschedule(data: dict, booking_id: int):
     """Move a confirmed booking to another free time of the same length."""
-    return {"booking": booking_json(transitions.reschedule(_me(), booking_id, data["start"]))}
+    return {"booking": transitions.reschedule(_me(), booking_id, data["start"])}
 
 
 @blp.route("/<id:booking_id>/status", methods=["PUT"])
@@ -157,9 +308,9 @@ def set_status(data: dict, booking_id: int):
     """``completed``, ``cancelled_by_coach`` or ``cancelled_by_client``."""
     if data["status"] == "completed":
         booking = transitions.complete(_me(), booking_id, data["reason"])
-        return {"booking": booking_json(booking)}
+        return {"booking": booking}
     booking, refund = transitions.cancel(_me(), booking_id, data["reason"], data["status"])
-    return {"booking": booking_json(booking), "refund": refund.as_json()}
+    return {"booking": booking, "refund": refund}
 
 
 def _parse_cursor(cursor: str | None) -> tuple[datetime, int] | None:

@@ -1,16 +1,58 @@
-"""Connections: request, accept, decline, list (SPEC section 8)."""
+"""Connections: request, accept, decline, list (SPEC section 8), with their request and
+response schemas."""
 
 from __future__ import annotations
 
 from flask_login import current_user
+from marshmallow import fields, validate
 
+from blueprints.api.common import (
+    MAX_ID,
+    BaseSchema,
+    OutSchema,
+    PageOut,
+    PageQuerySchema,
+    out_enum,
+    out_int,
+    out_list,
+    out_nested,
+    out_time,
+    strict_int,
+)
 from blueprints.api.docs import BEARER, Blueprint
-from blueprints.api.responses import ConnectionEnvelopeOut, ConnectionListOut
-from blueprints.api.schemas import ConnectionListQuerySchema, ConnectionRequestSchema
-from blueprints.api.serializers import connection_json, paged
 from blueprints.security import api_login_required
 from domain.errors import validation_error
+from models.users import CONNECTION_STATUSES
 from services import connections
+
+
+class ConnectionRequestSchema(BaseSchema):
+    addressee_id = strict_int(1, MAX_ID)
+    coach_slug = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class ConnectionListQuerySchema(PageQuerySchema):
+    status = fields.String(validate=validate.OneOf(CONNECTION_STATUSES))
+
+
+class ConnectionOut(OutSchema):
+    id = out_int()
+    requester_id = out_int()
+    addressee_id = out_int()
+    status = out_enum(CONNECTION_STATUSES)
+    created_at = out_time()
+
+
+class ConnectionEnvelopeOut(OutSchema):
+    connection = out_nested(ConnectionOut)
+
+
+class ConnectionListOut(PageOut):
+    """Newest first; the cursor is the last connection's id."""
+
+    items = out_list(fields.Nested(ConnectionOut))
+    next_cursor = fields.Integer(required=True, allow_none=True)
+
 
 blp = Blueprint(
     "api_connections", __name__, url_prefix="/api/connections", description="Connections"
@@ -31,7 +73,7 @@ def index(query: dict):
         limit=query["limit"] + 1,
         before_id=query.get("cursor"),
     )
-    return paged(items, query["limit"], lambda c: c.id, connection_json)
+    return {"rows": items, "limit": query["limit"]}
 
 
 @blp.route("", methods=["POST"])
@@ -50,7 +92,7 @@ def create(data: dict):
         connection = connections.request_by_id(current_user, data["addressee_id"])
     else:
         connection = connections.request_by_slug(current_user, data["coach_slug"])
-    return {"connection": connection_json(connection)}, 201
+    return {"connection": connection}, 201
 
 
 @blp.route("/<id:connection_id>/accept", methods=["POST"])
@@ -61,7 +103,7 @@ def create(data: dict):
 def accept(connection_id: int):
     """The addressee accepts a pending request."""
     connection = connections.respond_to_connection(current_user, connection_id, accept=True)
-    return {"connection": connection_json(connection)}
+    return {"connection": connection}
 
 
 @blp.route("/<id:connection_id>/decline", methods=["POST"])
@@ -72,4 +114,4 @@ def accept(connection_id: int):
 def decline(connection_id: int):
     """The addressee declines a pending request."""
     connection = connections.respond_to_connection(current_user, connection_id, accept=False)
-    return {"connection": connection_json(connection)}
+    return {"connection": connection}

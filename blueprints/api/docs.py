@@ -1,16 +1,14 @@
-"""How the API documents itself: a Blueprint whose ``response`` only documents, the error
-responses of a route, bearer security, and component names for the OpenAPI document."""
+"""How the API documents itself: the error responses of a route, bearer security, and
+component names for the OpenAPI document."""
 
 from __future__ import annotations
 
-import functools
 from http import HTTPStatus
 
 import flask_smorest
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from flask import current_app
 
-from blueprints.api import responses
+from blueprints.api.common import OutSchema
 from blueprints.bodies import BodyParser
 
 # A signed-in caller: ``Authorization: Bearer <token>`` (or the web session with CSRF).
@@ -18,11 +16,15 @@ BEARER = [{"bearerAuth": []}]
 # Public reads that answer more to a signed-in caller: with or without a token.
 OPTIONAL_BEARER = [{}, {"bearerAuth": []}]
 
-_RESPONSE_NAMES = frozenset(
-    cls.__name__.removesuffix("Out")
-    for cls in vars(responses).values()
-    if isinstance(cls, type) and issubclass(cls, responses.OutSchema)
-)
+
+def _response_names() -> set[str]:
+    """The component names of every response schema (``BookingOut`` → ``Booking``)."""
+    names, pending = set(), [OutSchema]
+    while pending:
+        for cls in pending.pop().__subclasses__():
+            names.add(cls.__name__.removesuffix("Out"))
+            pending.append(cls)
+    return names
 
 
 def schema_name(schema) -> str:
@@ -31,31 +33,18 @@ def schema_name(schema) -> str:
     resolved = resolve_schema_cls(schema)
     cls = resolved[0] if isinstance(resolved, list) else resolved
     name = cls.__name__
-    if issubclass(cls, responses.OutSchema):
+    if issubclass(cls, OutSchema):
         return name.removesuffix("Out")
     name = name.removesuffix("Schema") or name
-    return f"{name}Input" if name in _RESPONSE_NAMES else name
+    return f"{name}Input" if name in _response_names() else name
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """flask-smorest's Blueprint; ``@blp.response`` documents the body with its schema,
-    while the JSON sent is exactly what the view built with ``serializers.py``. Arguments
-    are read by ``BodyParser``: the request's strictly parsed, checked JSON."""
+    """flask-smorest's Blueprint: ``@blp.response(status, Schema)`` dumps what the view
+    returns with that schema and documents it. Arguments are read by ``BodyParser``: the
+    request's strictly parsed, checked JSON."""
 
     ARGUMENTS_PARSER = BodyParser()
-
-    def response(self, status_code, schema=None, **kwargs):
-        document = super().response(status_code, schema, **kwargs)
-
-        def decorator(func):
-            @functools.wraps(func)
-            def as_response(*args, **view_kwargs):
-                # A Response object makes flask-smorest skip its schema dump.
-                return current_app.make_response(func(*args, **view_kwargs))
-
-            return document(as_response)
-
-        return decorator
 
     def errors(self, *statuses: int):
         """Document the error statuses a route can answer, each with the error body."""

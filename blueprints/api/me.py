@@ -1,16 +1,77 @@
-"""GET/PATCH /api/me: the caller's own profile and settings; POST /api/me/password."""
+"""GET/PATCH /api/me: the caller's own profile and settings; POST /api/me/password.
+With the profile and password request schemas and the ``{user}`` answer."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import g
 from flask_login import current_user
+from marshmallow import ValidationError, fields, validate, validates
 
+from blueprints.api.common import (
+    BaseSchema,
+    OutSchema,
+    UserOut,
+    no_content,
+    out_nested,
+    timezone_name,
+)
 from blueprints.api.docs import BEARER, Blueprint
-from blueprints.api.responses import UserEnvelopeOut
-from blueprints.api.schemas import PasswordChangeSchema, ProfileSchema
-from blueprints.api.serializers import user_json
 from blueprints.security import api_login_required, auth_rate_limits, bearer_token
+from domain.currencies import is_valid_currency
+from domain.origins import normalise_origin
+from domain.slugs import is_valid_slug
+from domain.visibility import PRIVACY_VALUES
 from services import accounts
+
+
+class PasswordChangeSchema(BaseSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+
+
+class ProfileSchema(BaseSchema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    timezone = fields.String(validate=timezone_name)
+    slug = fields.String(validate=validate.Length(max=64))
+    calendar_privacy = fields.String(validate=validate.OneOf(PRIVACY_VALUES))
+    currency = fields.String(validate=validate.Length(equal=3))
+    vat_rate = fields.Decimal(places=None, allow_nan=False)
+    embed_domains = fields.List(
+        fields.String(validate=validate.Length(max=300)), validate=validate.Length(max=20)
+    )
+
+    @validates("slug")
+    def _slug(self, value: str, **_kwargs) -> None:
+        if not is_valid_slug(value):
+            raise ValidationError("Use 3-64 lower-case letters, digits and single hyphens.")
+
+    @validates("currency")
+    def _currency(self, value: str, **_kwargs) -> None:
+        if not is_valid_currency(value):
+            raise ValidationError("Not an ISO 4217 currency code such as EUR.")
+
+    @validates("vat_rate")
+    def _vat_rate(self, value: Decimal, **_kwargs) -> None:
+        if not (Decimal(0) <= value < Decimal(1)) or value.as_tuple().exponent < -4:
+            raise ValidationError("A rate from 0 to below 1 with at most 4 decimals, e.g. 0.19.")
+
+    @validates("embed_domains")
+    def _origins(self, value: list[str], **_kwargs) -> None:
+        errors = {}
+        for index, origin in enumerate(value):
+            try:
+                normalise_origin(origin)
+            except ValueError as exc:
+                errors[index] = [str(exc)]
+        if errors:
+            raise ValidationError(errors)
+
+
+class UserEnvelopeOut(OutSchema):
+    user = out_nested(UserOut)
+
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/me", description="Your profile")
 
@@ -22,7 +83,7 @@ blp = Blueprint("api_me", __name__, url_prefix="/api/me", description="Your prof
 @blp.doc(security=BEARER)
 def show():
     """The signed-in user."""
-    return {"user": user_json(current_user)}
+    return {"user": current_user._get_current_object()}
 
 
 @blp.route("", methods=["PATCH"])
@@ -36,7 +97,7 @@ def update(changes: dict):
 
     Omitted fields keep their values: ``{}`` changes nothing and answers the profile."""
     user = accounts.update_profile(current_user._get_current_object(), changes)
-    return {"user": user_json(user)}
+    return {"user": user}
 
 
 @blp.route("/password", methods=["POST"])
@@ -55,4 +116,4 @@ def change_password(data: dict):
         keep_web_session=g.get("web_session_id"),
         keep_token=bearer_token(),
     )
-    return "", 204
+    return no_content()

@@ -1,15 +1,48 @@
-"""In-app notifications: the list with the unread count, and marking one read."""
+"""In-app notifications: the list with the unread count, and marking one read; with the
+paging query and the response schemas."""
 
 from __future__ import annotations
 
 from flask_login import current_user
+from marshmallow import fields
 
+from blueprints.api.common import (
+    BooleanFrom,
+    OutSchema,
+    PageOut,
+    PageQuerySchema,
+    out_int,
+    out_list,
+    out_nested,
+    out_str,
+    out_time,
+)
 from blueprints.api.docs import BEARER, Blueprint
-from blueprints.api.responses import NotificationListOut, NotificationReadOut
-from blueprints.api.schemas import PageQuerySchema
-from blueprints.api.serializers import notification_json, paged
 from blueprints.security import api_login_required
 from services import notifications
+
+
+class NotificationOut(OutSchema):
+    id = out_int()
+    title = out_str()
+    body = out_str()
+    url = out_str()
+    read = BooleanFrom(source=lambda n: n.read_at is not None, required=True)
+    created_at = out_time()
+
+
+class NotificationListOut(PageOut):
+    """Newest first; the cursor is the last notification's id."""
+
+    items = out_list(fields.Nested(NotificationOut))
+    next_cursor = fields.Integer(required=True, allow_none=True)
+    unread_count = out_int()
+
+
+class NotificationReadOut(OutSchema):
+    notification = out_nested(NotificationOut)
+    unread_count = out_int()
+
 
 blp = Blueprint(
     "api_notifications", __name__, url_prefix="/api/notifications", description="Notifications"
@@ -27,10 +60,7 @@ def index(query: dict):
     items, unread = notifications.list_notifications(
         current_user, query["limit"] + 1, query.get("cursor")
     )
-    return {
-        **paged(items, query["limit"], lambda n: n.id, notification_json),
-        "unread_count": unread,
-    }
+    return {"rows": items, "limit": query["limit"], "unread_count": unread}
 
 
 @blp.route("/<id:notification_id>/read", methods=["POST"])
@@ -42,6 +72,6 @@ def read(notification_id: int):
     """Mark one of your notifications read."""
     notification = notifications.mark_read(current_user, notification_id)
     return {
-        "notification": notification_json(notification),
+        "notification": notification,
         "unread_count": notifications.unread_count(current_user.id),
     }

@@ -137,27 +137,6 @@ def test_a_fee_the_coach_pays_never_exceeds_what_the_coach_receives():
     assert (b.fee_amount, b.total, b.coach_payout) == (51, 71, 20)  # the client's fee is not capped
 
 
-# --- API shape ----------------------------------------------------------------------------
-
-
-def test_the_breakdown_has_exactly_the_spec_shape():
-    data = price(90, vat_rate=VAT_19, discount=Discount("SPRING", percent_off=10)).as_json()
-    assert data == {
-        "currency": "EUR",
-        "base": 13500,
-        "discount": {"code": "SPRING", "amount": 1350},
-        "net": 12150,
-        "vat": {"rate": "0.19", "amount": 2309},
-        "platform_fee": {"amount": 608, "payer": "client"},
-        "total": 15067,
-        "coach_payout": 14459,
-    }
-
-
-def test_without_a_coupon_the_discount_has_no_code_and_amount_zero():
-    assert price(60).as_json()["discount"] == {"code": None, "amount": 0}
-
-
 # --- properties ---------------------------------------------------------------------------
 
 
