@@ -70,7 +70,7 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
             duration,
             now=now,
             client_id=client.id,
-            viewer_connected=session_type.firm_booking == "connected"
+            viewer_connected=calendar.needs_connection(session_type.firm_booking)
             and is_connected(client, coach),
             overlaps_by_database=database_refuses_overlaps(),
         )

@@ -134,7 +134,7 @@ def bookable_slots(
         rules,
         now=now,
         timezone=coach.timezone,
-        viewer_connected=needs_connection(rules) and is_connected(viewer, coach),
+        viewer_connected=needs_connection(rules.firm_booking) and is_connected(viewer, coach),
     )
     return bookability.slots(start, end)
 
@@ -154,9 +154,9 @@ def slot_rules(session_type: SessionType, duration: int) -> slots.SlotRules:
     )
 
 
-def needs_connection(rules: slots.SlotRules) -> bool:
+def needs_connection(firm_booking: str) -> bool:
     """Only a connected-only firm rule depends on the connection: skip the query otherwise."""
-    return rules.firm_booking == "connected"
+    return firm_booking == "connected"
 
 
 def check_time(

@@ -24,6 +24,7 @@ from domain.session_types import FIRM_BOOKING, FORMATS
 from domain.timezones import is_valid_timezone
 from domain.visibility import PRIVACY_VALUES
 from models.users import ROLES
+from services.accounts import COACH_ONLY_FIELDS
 
 MAX_MINUTES = 24 * 60
 MAX_AMOUNT = 100_000_000  # minor units
@@ -241,8 +242,6 @@ class PageQuerySchema(BaseSchema):
 
 # --- the user --------------------------------------------------------------------------
 
-COACH_ONLY = frozenset({"slug", "calendar_privacy", "currency", "vat_rate", "embed_domains"})
-
 
 class UserOut(OutSchema):
     """Coaches also carry slug, privacy, currency, VAT rate and embed domains."""
@@ -259,7 +258,7 @@ class UserOut(OutSchema):
     embed_domains = fields.List(fields.String())
 
     def get_attribute(self, obj, attr, default):
-        if attr in COACH_ONLY and not obj.is_coach:
+        if attr in COACH_ONLY_FIELDS and not obj.is_coach:
             return missing  # left out
         if attr == "embed_domains":
             return obj.embed_domains or []
