@@ -73,6 +73,7 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
             viewer_connected=calendar.needs_connection(session_type.firm_booking)
             and is_connected(client, coach),
             overlaps_by_database=database_refuses_overlaps(),
+            outside_ok=True,  # SPEC 4: a request may ask for time outside availability
         )
         coupon = None
         if request.coupon_code:
@@ -174,7 +175,7 @@ def _new_booking(client, session_type, request, duration, verdict, price) -> Boo
         coach_id=session_type.coach_id,
         client_id=client.id,
         session_type_id=session_type.id,
-        availability_window_id=verdict.occurrence.window_id,
+        availability_window_id=verdict.occurrence.window_id if verdict.occurrence else None,
         start_at=start,
         end_at=end,
         blocked_start_at=start - before,

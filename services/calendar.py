@@ -171,6 +171,7 @@ def check_time(
     viewer_connected: bool = False,
     moving: int | None = None,
     overlaps_by_database: bool = False,
+    outside_ok: bool = False,
 ) -> slots.Verdict:
     """May this start be booked now? Reads the coach's availability and the bookings
     around it, and lets ``domain.slots.Bookability`` decide (under the caller's lock).
@@ -178,7 +179,8 @@ def check_time(
     ``timing=False`` skips notice, advance and grid (a suggestion offered earlier);
     ``moving`` is the booking being moved, whose own time does not count as taken;
     ``overlaps_by_database``: the booking about to be inserted will be refused by the
-    exclusion constraint if it overlaps (PostgreSQL), so only group seats are read.
+    exclusion constraint if it overlaps (PostgreSQL), so only group seats are read;
+    ``outside_ok``: a new booking may ask for time outside availability (then a request).
     Timing problems are a 400 on ``start``; a time that is not free a 409."""
     rules = slot_rules(session_type, duration)
     end = start + timedelta(minutes=duration)
@@ -205,7 +207,7 @@ def check_time(
     try:
         if timing:
             bookability.check_timing(start)
-        return bookability.decide_time(start, client_id=client_id)
+        return bookability.decide_time(start, client_id=client_id, outside_ok=outside_ok)
     except slots.Unbookable as refused:
         if refused.timing:
             raise validation_error({"start": [refused.message]}) from None
