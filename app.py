@@ -69,7 +69,18 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from blueprints import auth, health, pages
+    from blueprints import (
+        auth,
+        availability_pages,
+        booking_modal,
+        booking_pages,
+        calendar_pages,
+        catalog_pages,
+        health,
+        notification_pages,
+        pages,
+        settings_pages,
+    )
     from blueprints.api import IdConverter, init_api
     from blueprints.errors import register_error_handlers
     from blueprints.security import init_security
@@ -78,9 +89,22 @@ def _register_blueprints(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     register_error_handlers(app)
     init_security(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(health.bp)
+    from blueprints.toasts import init_toasts
+
+    init_toasts(app)
+    for blueprint in (
+        pages.bp,
+        auth.bp,
+        health.bp,
+        calendar_pages.bp,
+        booking_modal.bp,
+        booking_pages.bp,
+        availability_pages.bp,
+        catalog_pages.bp,
+        settings_pages.bp,
+        notification_pages.bp,
+    ):
+        app.register_blueprint(blueprint)
     init_api(app)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from blueprints.paths import is_machine_request
+from blueprints.toasts import toast
 from domain.errors import AppError
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,10 @@ def render_error(error: AppError, status: int | None = None):
     if wants_json():
         return jsonify(error_body(error)), status
     if request.headers.get("HX-Request"):
-        return render_template("errors/toast.html", error=error), status
+        # A toast and nothing swapped: the page stays as it was (form fragments that show
+        # messages next to their fields are rendered by their views, not here).
+        toast(error.message, "error")
+        return "", status, {"HX-Reswap": "none"}
     return render_template("errors/page.html", error=error, status=status), status
 
 
