@@ -12,9 +12,9 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from extensions import db
-from models import AvailabilityWindow, Booking, Connection, SessionType, User
+from models import AvailabilityWindow, Booking, Connection, Coupon, SessionType, User
 from models.types import utcnow
-from services import accounts, transitions
+from services import accounts, availability, transitions
 from services.bookings import BookingRequest, create_booking
 
 DEMO_COACH = {
@@ -72,6 +72,7 @@ DEMO_SESSION_TYPES = (
     },
 )
 DEMO_WEEKS = 4
+DEMO_COUPON = "WELCOME10"
 
 
 def register_commands(app: Flask) -> None:
@@ -92,7 +93,9 @@ def seed_demo() -> None:
         _session_type(coach, values)
     _connection(client, coach)
     _weekly_availability(coach)
+    _coupon(coach)
     db.session.commit()
+    _group_window(coach)
     _demo_bookings(coach, client, robin)
     click.echo("Demo data is ready. Sign in at /login with:")
     click.echo(f"  coach   {DEMO_COACH['email']} / {DEMO_COACH['password']}")
@@ -160,6 +163,35 @@ def _weekly_availability(coach: User) -> None:
             series_end_at=last_end.astimezone(ZoneInfo("UTC")),
         )
     )
+
+
+def _coupon(coach: User) -> None:
+    """WELCOME10: 10 % off, for trying the coupon field in the booking modal."""
+    exists = db.session.scalar(
+        select(Coupon.id).where(Coupon.coach_id == coach.id, Coupon.code == DEMO_COUPON)
+    )
+    if exists is None:
+        db.session.add(Coupon(coach_id=coach.id, code=DEMO_COUPON, percent_off=10))
+
+
+def _group_window(coach: User) -> None:
+    """The group workshop: one session on the Saturday after next, 10:00-11:30 local."""
+    workshop = db.session.scalar(
+        select(SessionType).where(
+            SessionType.coach_id == coach.id, SessionType.name == "Group workshop"
+        )
+    )
+    exists = db.session.scalar(
+        select(AvailabilityWindow.id).where(AvailabilityWindow.session_type_id == workshop.id)
+    )
+    if exists is not None:
+        return
+    zone = ZoneInfo(coach.timezone)
+    today = datetime.now(zone).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 + 7)
+    start = datetime.combine(saturday, time(10, 0), tzinfo=zone)
+    values = {"start": start, "end": start + timedelta(minutes=90), "session_type_id": workshop.id}
+    availability.create_window(coach, values)  # the API's path: the same checks
 
 
 def _demo_bookings(coach: User, client: User, robin: User) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from extensions import db
-from models import AvailabilityWindow, Booking, Connection, SessionType, User
+from models import AvailabilityWindow, Booking, Connection, Coupon, SessionType, User
 from tests.helpers import web_login
 
 
@@ -13,7 +13,7 @@ def _counts(app) -> dict:
     with app.app_context():
         return {
             model.__name__: db.session.scalar(select(func.count()).select_from(model))
-            for model in (User, SessionType, AvailabilityWindow, Connection, Booking)
+            for model in (User, SessionType, AvailabilityWindow, Connection, Coupon, Booking)
         }
 
 
@@ -27,7 +27,8 @@ def test_seed_demo_prints_logins_that_work_and_is_idempotent(app):
     assert counts == {
         "User": 3,
         "SessionType": 3,
-        "AvailabilityWindow": 1,
+        "AvailabilityWindow": 2,  # the weekly series and the group workshop
+        "Coupon": 1,
         "Connection": 1,
         "Booking": 5,
     }
@@ -61,7 +62,9 @@ def test_seed_demo_coach_is_public_in_berlin_with_eur_and_19_percent_vat(app):
         assert (paid.duration_min, paid.duration_default, paid.duration_max) == (30, 60, 120)
         assert paid.price_amount > 0
         assert types["Group workshop"].format == "group"
-        window = db.session.scalar(select(AvailabilityWindow))
+        window = db.session.scalar(
+            select(AvailabilityWindow).where(AvailabilityWindow.recurrence_weekdays.is_not(None))
+        )
         assert window.recurrence_weekdays == "MO,TU,WE,TH,FR"
         assert (window.recurrence_until - window.start_at.date()).days == 28
 
