@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, exists, or_, select
+from sqlalchemy.orm import selectinload
 
 from domain import recurrence
 from domain.errors import forbidden, not_found, validation_error
@@ -146,6 +147,45 @@ def get_own_window(coach: User, window_id: int) -> AvailabilityWindow:
             raise not_found("availability")
         raise forbidden("Only the coach who owns this availability can change it.")
     return window
+
+
+def list_own_windows(coach: User) -> list[AvailabilityWindow]:
+    """The caller's windows and series (with their exceptions), earliest first."""
+    require_coach(coach)
+    return list(
+        db.session.scalars(
+            select(AvailabilityWindow)
+            .where(AvailabilityWindow.coach_id == coach.id)
+            .options(selectinload(AvailabilityWindow.exceptions))
+            .order_by(AvailabilityWindow.start_at, AvailabilityWindow.id)
+        )
+    )
+
+
+def get_own_occurrence(
+    coach: User, window_id: int, occurrence: datetime
+) -> tuple[AvailabilityWindow, recurrence.Occurrence]:
+    """One occurrence of the caller's window as it is now (moved or not), by its original
+    start: get_own_window's rule for the window, 404 for a start that is not one of its
+    occurrences or one that was deleted."""
+    window = get_own_window(coach, window_id)
+    _require_occurrence(window, occurrence)
+    spec = to_domain(window)
+    edit = spec.edits.get(occurrence)
+    if edit is not None and edit.kind == "deleted":
+        raise not_found("occurrence")
+    plain = recurrence.expand(
+        recurrence.Window(**{**spec.__dict__, "edits": {}}),
+        occurrence - timedelta(days=1),
+        occurrence + timedelta(days=2),
+    )
+    found = next(o for o in plain if o.occurrence == occurrence)
+    if edit is not None:
+        instant = window.instant_booking if edit.instant_booking is None else edit.instant_booking
+        found = recurrence.Occurrence(
+            window.id, occurrence, edit.start, edit.end, window.session_type_id, instant
+        )
+    return window, found
 
 
 def update_series(coach: User, window_id: int, changes: dict) -> AvailabilityWindow:
