@@ -8,11 +8,9 @@ from flask_login import current_user, login_required
 from blueprints.forms import ConnectForm
 from blueprints.rendering import render_page
 from domain.errors import AppError
-from models.types import utcnow
-from services import bookings, catalog, connections
+from services import booking_views, catalog, connections
 
 bp = Blueprint("pages", __name__)
-UPCOMING_LIMIT = 20
 
 
 @bp.route("/")
@@ -34,7 +32,7 @@ def dashboard():
         "people": people,
         "connect_form": ConnectForm(),
         "session_types": catalog.list_own_session_types(user) if user.is_coach else [],
-        "upcoming": bookings.list_sessions(user, utcnow(), None, UPCOMING_LIMIT),
+        "sessions": booking_views.dashboard(user),
     }
     return render_page("pages/dashboard.html", **context)
 

@@ -123,6 +123,17 @@ def mark_read(user: User, notification_id: int) -> Notification:
     return notification
 
 
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification of the user read; how many were unread."""
+    with write_transaction():
+        result = db.session.execute(
+            update(Notification)
+            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+    return result.rowcount
+
+
 _TITLES = {
     "booking_confirmed": "Your session is confirmed",
     "booking_declined": "Your request was declined",

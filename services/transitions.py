@@ -124,19 +124,29 @@ def cancel(
         session_type = db.session.get(SessionType, booking.session_type_id)
         _move(booking, actor, target, user.id, now, reason)
         booking.cancellation_reason = reason
-        amount = calculate_refund_amount(
-            amount_paid=booking.amount_paid - booking.amount_refunded,
-            start=booking.start_at,
-            now=now,
-            cancelled_by=actor,
-            policy=CancellationPolicy(
-                session_type.full_refund_hours,
-                session_type.partial_refund_hours,
-                session_type.partial_refund_percent,
-            ),
-        )
+        amount = refund_due(booking, session_type, actor, now)
         notifications.booking_changed(booking, "booking_cancelled", user.id, reason)
     return booking, Refund(amount, "pending" if amount else "none")
+
+
+def refund_due(booking: Booking, session_type: SessionType, actor: str, now: datetime) -> int:
+    """What cancelling by ``actor`` at ``now`` refunds (SPEC 5): all of it from the coach,
+    the session type's policy from the client. The booking page shows it before asking."""
+    return calculate_refund_amount(
+        amount_paid=booking.amount_paid - booking.amount_refunded,
+        start=booking.start_at,
+        now=now,
+        cancelled_by=actor,
+        policy=cancellation_policy(session_type),
+    )
+
+
+def cancellation_policy(session_type: SessionType) -> CancellationPolicy:
+    return CancellationPolicy(
+        session_type.full_refund_hours,
+        session_type.partial_refund_hours,
+        session_type.partial_refund_percent,
+    )
 
 
 def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime | None = None):
