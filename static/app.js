@@ -32,8 +32,23 @@
     }
   }
 
+  // An open modal dialog sits in the top layer above everything else: its toasts go
+  // inside it, so they are not dimmed by the backdrop.
+  function toastBox() {
+    var dialog = document.querySelector("dialog.modal[open]");
+    if (!dialog) return document.getElementById("toasts");
+    var box = dialog.querySelector(".toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "toasts";
+      box.setAttribute("aria-live", "polite");
+      dialog.appendChild(box);
+    }
+    return box;
+  }
+
   function showToast(message, level) {
-    var box = document.getElementById("toasts");
+    var box = toastBox();
     var template = document.getElementById("toast-template");
     if (!box || !template || !message) return;
     var el = template.content.firstElementChild.cloneNode(true);
@@ -57,18 +72,34 @@
 
   // --- dialogs: a fragment swapped into #modal-root holding a <dialog> opens as a modal ---
   var opener = null;
+  var openerHref = null;
+
+  // Focus goes back to what opened the dialog; if a refresh replaced it meanwhile (the
+  // calendar after a booking), to the element that now has the same link.
+  function restoreFocus() {
+    var target = opener && document.contains(opener) ? opener : null;
+    if (!target && openerHref) {
+      target = Array.prototype.find.call(document.querySelectorAll("a[href]"), function (a) {
+        return a.getAttribute("href") === openerHref;
+      }) || null;
+    }
+    if (target) target.focus();
+  }
 
   function openDialogs(root) {
     root.querySelectorAll("dialog.modal:not([open])").forEach(function (dialog) {
       opener = document.activeElement;
+      openerHref = opener && opener.getAttribute ? opener.getAttribute("href") : null;
       dialog.addEventListener("close", function () {
         var root = document.getElementById("modal-root");
         if (root && root.contains(dialog)) root.replaceChildren();
-        if (opener && document.contains(opener)) opener.focus();
+        restoreFocus();
       });
       dialog.showModal();  // native focus trap; Escape closes
       var first = dialog.querySelector("[autofocus]") ||
-        dialog.querySelector("input:not([type=hidden]), select, textarea, button");
+        dialog.querySelector(".modal-body input:not([type=hidden]), .modal-body select, " +
+          ".modal-body textarea, .modal-body button, .modal-foot button") ||
+        dialog.querySelector("button");
       if (first) first.focus();
     });
   }

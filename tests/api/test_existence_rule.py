@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from extensions import db
-from models import Notification
+from models import Notification, User, WebSession
+from services import web_sessions
 from tests.api.scheduling import MONDAY, WINDOWS_URL, day_range, local, z
 from tests.factories import (
     PASSWORD,
@@ -49,6 +51,7 @@ KNOWN_BY = {
     "coupon": {"owner"},
     "notification": {"owner"},
     "own list": {"owner"},
+    "owner only": {"owner"},  # the coach's own pages: another coach's id is a missing one
 }
 START = local(MONDAY, 10)
 
@@ -102,6 +105,36 @@ ROUTES = {
         {},
         "web",
     ),
+    # the coach's catalog pages (blueprints/catalog_pages.py): only the owner knows them
+    ("GET", "/coach/session-types/<id:session_type_id>/edit"): ("owner only", {}, "web"),
+    ("POST", "/coach/session-types/<id:session_type_id>"): ("owner only", {}, "web"),
+    ("POST", "/coach/session-types/<id:session_type_id>/deactivate"): ("owner only", {}, "web"),
+    ("POST", "/coach/session-types/<id:session_type_id>/activate"): ("owner only", {}, "web"),
+    ("GET", "/coach/coupons/<id:coupon_id>/edit"): ("coupon", {}, "web"),
+    ("POST", "/coach/coupons/<id:coupon_id>"): ("coupon", {}, "web"),
+    ("POST", "/coach/coupons/<id:coupon_id>/deactivate"): ("coupon", {}, "web"),
+    # the settings page's sign-ins (blueprints/settings_pages.py): the owner's own
+    ("POST", "/settings/sessions/<id:session_id>/end"): ("owner only", {}, "web"),
+    # the availability editor (blueprints/availability_pages.py): get_own_window's rule
+    ("GET", "/coach/availability/<id:availability_id>/edit"): ("calendar", {}, "web"),
+    ("POST", "/coach/availability/<id:availability_id>/edit"): ("calendar", {}, "web"),
+    ("GET", "/coach/availability/<id:availability_id>/occurrence"): ("calendar", {}, "web"),
+    ("POST", "/coach/availability/<id:availability_id>/occurrence"): ("calendar", {}, "web"),
+    ("GET", "/coach/availability/<id:availability_id>/delete"): ("calendar", {}, "web"),
+    ("POST", "/coach/availability/<id:availability_id>/delete"): ("calendar", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/accept"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/decline"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/decline"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/suggest"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/suggest"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/choose"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/cancel"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/cancel"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/reschedule"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/reschedule"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/complete"): ("booking", {}, "web"),
+    ("POST", "/notifications/<id:notification_id>/read"): ("notification", {}, "web"),
 }
 
 
@@ -158,8 +191,18 @@ def _world(app, api, privacy: str) -> World:
         "coupon_id": make_coupon(app, owner),
         "connection_id": connection_id,
         "notification_id": notification_id,
+        "session_id": _web_sign_in(app, owner),
     }
     return World(people, ids, session_type_id)
+
+
+def _web_sign_in(app, person) -> int:
+    """The id of a browser sign-in of ``person`` (the settings page lists and ends them)."""
+    with app.app_context():
+        web_sessions.start(db.session.get(User, person.id), remember=False)
+        return db.session.scalar(
+            select(WebSession.id).where(WebSession.user_id == person.id).order_by(WebSession.id)
+        )
 
 
 def _url(rule: str, arg: str, value: int) -> str:
