@@ -62,7 +62,11 @@
 
   document.body.addEventListener("toast", function (event) {
     var detail = event.detail || {};
-    (detail.items || [detail]).forEach(function (item) { showToast(item.message, item.level); });
+    // After the swap that came with it: a dialog the answer closes is gone by then, and one
+    // that stays open (a form with its messages) gets the toast inside it.
+    window.setTimeout(function () {
+      (detail.items || [detail]).forEach(function (item) { showToast(item.message, item.level); });
+    }, 0);
   });
 
   // A request that failed without an answer from the server (network down, timeout).

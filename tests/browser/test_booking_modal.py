@@ -102,7 +102,8 @@ def test_booking_in_the_dialog_with_duration_and_coupon(app, api, web):
     expect(dialog.get_by_role("heading", name="You're booked")).to_be_visible()
     expect(dialog.get_by_role("heading", name="You're booked")).to_be_focused()
     expect(dialog).to_contain_text(f"10:00{EN_DASH}11:30")
-    expect(page.locator("#toasts")).to_contain_text("You're booked.")
+    # Shown inside the open dialog (above its backdrop), not dimmed behind it.
+    expect(page.locator("dialog.modal .toast", has_text="You're booked.")).to_be_visible()
     assert statuses(app) == [("confirmed", "firm")]
     web.check_accessibility("booking confirmed")
     web.screenshot("booking-confirmed")
