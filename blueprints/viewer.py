@@ -9,6 +9,7 @@ guess from ``Accept-Language``.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from flask import g, request
@@ -32,7 +33,7 @@ def _choose_zone() -> str:
         return asked
     if current_user.is_authenticated and is_valid_timezone(current_user.timezone):
         return current_user.timezone
-    remembered = request.cookies.get("tz", "")
+    remembered = unquote(request.cookies.get("tz", ""))  # static/app.js encodes the "/"
     return remembered if is_valid_timezone(remembered) else "UTC"
 
 

@@ -89,6 +89,33 @@ def calendar_bookings(coach_id: int, start: datetime, end: datetime) -> list:
     return list(db.session.execute(_CALENDAR_BOOKINGS, _range_params(coach_id, start, end)))
 
 
+_TYPES = SessionType.__table__
+_CLIENTS = User.__table__.alias("client")
+
+
+def _named(with_client: bool):
+    """The calendar's booking columns with the session type's name and, for the coach's own
+    view only, the client's name: one statement however many bookings."""
+    columns = [*_CALENDAR_BOOKINGS.selected_columns, _TYPES.c.name.label("session_type_name")]
+    source = Booking.__table__.join(_TYPES, _TYPES.c.id == _BOOKING.session_type_id)
+    if with_client:
+        columns.append(_CLIENTS.c.name.label("client_name"))
+        source = source.join(_CLIENTS, _CLIENTS.c.id == _BOOKING.client_id)
+    return _in_range(*columns).select_from(source).order_by(_BOOKING.blocked_start_at)
+
+
+_NAMED = {False: _named(False), True: _named(True)}
+
+
+def calendar_bookings_named(
+    coach_id: int, start: datetime, end: datetime, *, with_client_names: bool = False
+) -> list:
+    """``calendar_bookings`` with ``session_type_name`` (and ``client_name`` when asked:
+    only for the coach, who may see who booked)."""
+    statement = _NAMED[with_client_names]
+    return list(db.session.execute(statement, _range_params(coach_id, start, end)))
+
+
 def busy_of(bookings) -> list[slots.Busy]:
     return [slots.Busy(b.blocked_start_at, b.blocked_end_at, b.slot_key) for b in bookings]
 

@@ -106,6 +106,7 @@ def test_without_htmx_a_toast_is_flashed(app):
         ("", "America/Chicago", "America/Chicago"),
         ("?tz=Not/AZone", "America/Chicago", "America/Chicago"),
         ("?tz=Not/AZone", "Also/Bad", "UTC"),
+        ("", "America%2FChicago", "America/Chicago"),  # as static/app.js writes it
         ("", None, "UTC"),
     ],
 )
