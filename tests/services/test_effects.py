@@ -216,7 +216,7 @@ def test_a_booking_refused_with_409_announces_nothing(app, api, logs):
     assert len(announced(logs)) == 1
     logs.clear()
     assert_error(book(api, scene, at(10), as_=make_client(app)), 409, "slot_unavailable")
-    assert_error(book(api, scene, at(18), as_=make_client(app)), 409, "slot_unavailable")
+    assert_error(book(api, scene, at(10, 30), as_=make_client(app)), 409, "slot_unavailable")
     assert announced(logs) == []
 
 
