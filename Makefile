@@ -15,7 +15,7 @@ run: install migrate seed  ## everything for a newcomer: venv, install, migrate,
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-dev lint  ## ruff, then the whole suite on SQLite and PostgreSQL
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: install-dev
 	$(BIN)/ruff check .

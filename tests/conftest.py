@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -163,10 +164,18 @@ def api(client):
     return ApiClient(client)
 
 
+def _worker_redis_url(url: str, worker: str) -> str:
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{max(base - int(worker[2:] or 0), 0)}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A reachable Redis (REDIS_URL, else 127.0.0.1:6379 db 15), flushed before use."""
+    """A reachable Redis (REDIS_URL, else 127.0.0.1:6379 db 15), flushed before use. Under
+    pytest-xdist each worker takes a database of its own below that one (gw1: 14, ...)."""
     url = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    url = _worker_redis_url(url, os.environ.get("PYTEST_XDIST_WORKER", "gw0"))
     try:
         connection = redis.Redis.from_url(url, socket_connect_timeout=2)
         connection.ping()
