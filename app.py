@@ -59,6 +59,11 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     effects.install(db.session)
+    from jobs.schedule import start_in_process
+
+    # Without Redis the periodic jobs run on a thread of each serving process, started
+    # by its first request (so CLI commands such as ``db upgrade`` start none).
+    app.before_request(lambda: start_in_process(app))
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],

@@ -77,6 +77,36 @@ DEMO_COUPON = "WELCOME10"
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
+    app.cli.add_command(worker)
+    app.cli.add_command(tick)
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
+@with_appcontext
+def worker(burst: bool) -> None:
+    """An RQ worker on REDIS_URL with the scheduler for the periodic jobs."""
+    from flask import current_app
+
+    from jobs.schedule import run_worker
+
+    if not current_app.config.get("REDIS_URL"):
+        raise click.ClickException(
+            "REDIS_URL is not set: without Redis, jobs run inside the app process "
+            "(flask --app app run) and need no worker."
+        )
+    run_worker(burst=burst)
+
+
+@click.command("tick")
+@with_appcontext
+def tick() -> None:
+    """Run the periodic jobs once now (expire holds, deadlines, reminders, completion,
+    outbox sweep) and print what each did."""
+    from services import periodic
+
+    for name, count in periodic.run_all().items():
+        click.echo(f"{name}: {count}")
 
 
 @click.command("seed-demo")

@@ -80,6 +80,12 @@ def load_config() -> dict:
         "PLATFORM_FEE_FIXED": _int("PLATFORM_FEE_FIXED", 0),
         "PLATFORM_FEE_PAYER": _env("PLATFORM_FEE_PAYER", "client"),
         "SOCKETIO_ASYNC_MODE": _env("SOCKETIO_ASYNC_MODE", "threading"),
+        # Without Redis, each serving process runs the periodic jobs on a thread.
+        "PERIODIC_JOBS_IN_PROCESS": True,
+        "PERIODIC_INTERVAL_SECONDS": _int("PERIODIC_INTERVAL_SECONDS", 60),
+        # An email still unsent after this many attempts is marked failed (and logged).
+        "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
     }
 
 

@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, ValidationError
 
+from domain.timezones import iso_utc
 from services.booking_choices import Choices, Wish, local_day
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -60,7 +61,7 @@ def parse_moment(value: str | None) -> datetime | None:
 
 def iso(moment: datetime) -> str:
     """How a start travels in the form: UTC with ``Z``, as the calendar links write it."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_utc(moment)
 
 
 def number_select(label: str, field_id: str) -> SelectField:

@@ -1,4 +1,7 @@
-"""GET /healthz → {status, database, redis}: for load balancers and the fresh-clone check."""
+"""GET /healthz → {status, database, redis}: for load balancers and the fresh-clone check.
+
+Each component is ``ok``, ``down`` or (Redis without ``REDIS_URL``) ``not_configured``;
+the answer is 503 when the database or a configured Redis is down."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from extensions import db
+from jobs import redis_connection
 
 logger = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
@@ -30,7 +34,7 @@ def _check_database() -> str:
     except Exception:
         logger.exception("health check: database unreachable")
         db.session.rollback()
-        return "error"
+        return "down"
 
 
 def _check_redis() -> str:
@@ -40,8 +44,8 @@ def _check_redis() -> str:
     import redis
 
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
+        redis_connection(url).ping()
         return "ok"
     except redis.RedisError:
         logger.warning("health check: redis unreachable at the configured REDIS_URL")
-        return "error"
+        return "down"

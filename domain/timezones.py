@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -23,3 +24,8 @@ def zone(name: str) -> ZoneInfo:
 def timezone_names() -> list[str]:
     """All IANA zone names, sorted, for pickers."""
     return sorted(_known_zones())
+
+
+def iso_utc(moment: datetime) -> str:
+    """A datetime in UTC as ISO 8601 with ``Z``: how the API, forms and events write it."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -55,6 +55,8 @@ class SessionType(db.Model):
     partial_refund_percent: Mapped[int] = mapped_column(default=50)
     max_attendees: Mapped[int] = mapped_column(default=1)
     email_notifications: Mapped[bool] = mapped_column(default=True)
+    # The email events (``services.emails.EMAIL_EVENTS``) this type sends no email for.
+    email_events_off: Mapped[list] = mapped_column(JSON, default=list)
     reminder_offsets_minutes: Mapped[list] = mapped_column(JSON, default=lambda: [1440, 60])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

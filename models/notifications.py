@@ -27,9 +27,14 @@ class Notification(db.Model):
 
 
 class OutboxEmail(db.Model):
-    """An email to send. A job locks the row, sends it once and marks it sent; a sweep
-    retries rows left ``pending`` or stuck in ``sending``. ``dedupe_key`` keeps a reminder
-    from being queued twice."""
+    """An email to send, written in the transaction of the change it reports.
+
+    A job claims the row (``pending`` → ``sending`` with one conditional UPDATE), sends
+    it and marks it ``sent``; a failed send puts it back to ``pending`` with a later
+    ``next_attempt_at``; the sweeper re-sends rows due again or left ``sending`` by a
+    worker that died (``claimed_at`` long ago). ``message_id`` is fixed when the row is
+    written, so a re-send is the same message to the recipient's mail system.
+    ``dedupe_key`` keeps a reminder from being queued twice."""
 
     __tablename__ = "outbox_email"
     __table_args__ = (
@@ -38,7 +43,9 @@ class OutboxEmail(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), default="")
     to_address: Mapped[str] = mapped_column(String(254))
+    message_id: Mapped[str] = mapped_column(String(255), default="")
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
@@ -49,5 +56,6 @@ class OutboxEmail(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

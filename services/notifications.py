@@ -1,19 +1,20 @@
-"""In-app notifications: written in the same transaction as the change they report
-(SPEC 10); each booking change is announced after the commit (``_announce``)."""
+"""In-app notifications, and the one place a booking change is reported: its
+notifications and emails written in the same transaction (SPEC 10), its live events
+queued for after the commit (SPEC 7, ``services.live``)."""
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from domain.errors import not_found
 from extensions import db
 from models import Booking, Notification, User
 from models.types import utcnow
-from services.effects import after_commit
-from services.inserts import insert_rows
+from services import emails, live
+from services.outbox import queue as queue_emails
 from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,24 @@ def notification_row(
 
 
 def write(notes: list[dict]) -> None:
-    insert_rows(Notification, notes)
+    """Insert the notifications; each reaches its user live after the commit, with the
+    user's unread count as of this transaction."""
+    if not notes:
+        return
+    statement = insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+    rows = db.session.execute(statement, notes).all()
+    counts = dict(
+        db.session.execute(
+            select(Notification.user_id, func.count())
+            .where(
+                Notification.user_id.in_({note["user_id"] for note in notes}),
+                Notification.read_at.is_(None),
+            )
+            .group_by(Notification.user_id)
+        ).all()
+    )
+    for (note_id,), note in zip(rows, notes, strict=True):
+        live.notification({**note, "id": note_id}, counts.get(note["user_id"], 0))
 
 
 def booking_created(booking: Booking) -> None:
@@ -67,11 +85,24 @@ def booking_created(booking: Booking) -> None:
             _about(booking, booking.client_id, "booking_confirmed", "Your session is booked", when),
         ]
     write(notes)
+    queue_emails(emails.for_booking(booking, "booking_created", booking.client_id))
     _announce(booking)
 
 
-def booking_changed(booking: Booking, kind: str, actor_id: int | None, note: str = "") -> None:
-    """Tell the other party (both parties for the system) what happened."""
+def booking_changed(
+    booking: Booking,
+    kind: str,
+    actor_id: int | None,
+    note: str = "",
+    *,
+    refund: int | None = None,
+    freed: tuple | None = None,
+    moved_from: datetime | None = None,
+) -> None:
+    """Tell the other party (both parties for the system) what happened, by notification,
+    email and live event. ``refund``: the amount a cancellation refunds; ``freed``: the
+    blocked (start, end) a move left, besides the booking's own time; ``moved_from``: the
+    start before a move."""
     title, body = _texts(booking, kind, note)
     write(
         [
@@ -80,7 +111,10 @@ def booking_changed(booking: Booking, kind: str, actor_id: int | None, note: str
             if user_id != actor_id
         ]
     )
-    _announce(booking)
+    queue_emails(
+        emails.for_booking(booking, kind, actor_id, note, refund=refund, moved_from=moved_from)
+    )
+    _announce(booking, freed)
 
 
 def _about(booking: Booking, user_id: int, kind: str, title: str, body: str) -> dict:
@@ -118,6 +152,7 @@ def mark_read(user: User, notification_id: int) -> Notification:
                 .where(Notification.id == notification_id, Notification.read_at.is_(None))
                 .values(read_at=utcnow())
             )
+            live.unread_changed(user.id, unread_count(user.id))
     if changed:
         db.session.refresh(notification)
     return notification
@@ -131,6 +166,8 @@ def mark_all_read(user: User) -> int:
             .where(Notification.user_id == user.id, Notification.read_at.is_(None))
             .values(read_at=utcnow())
         )
+        if result.rowcount:
+            live.unread_changed(user.id, 0)
     return result.rowcount
 
 
@@ -162,11 +199,12 @@ def _name(user_id: int) -> str:
     return user.name if user is not None else "a client"
 
 
-def _announce(booking: Booking) -> None:
-    """After the commit: log the booking's new status. It reads the booking when it runs,
-    so it sees the committed values (ids included)."""
-    after_commit(_log_update, booking)
-
-
-def _log_update(booking: Booking) -> None:
+def _announce(booking: Booking, freed: tuple | None = None) -> None:
+    """The live events of a change: ``booking_update`` to the parties, and
+    ``availability_update`` to the calendar for the time the booking holds or held
+    (and ``freed``, the time a move left)."""
     logger.info("booking %s is now %s", booking.id, booking.status)
+    live.booking_update(booking)
+    live.availability_update(booking.coach_id, booking.blocked_start_at, booking.blocked_end_at)
+    if freed is not None:
+        live.availability_update(booking.coach_id, *freed)

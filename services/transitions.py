@@ -9,6 +9,7 @@ calendar lock.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -125,7 +126,7 @@ def cancel(
         _move(booking, actor, target, user.id, now, reason)
         booking.cancellation_reason = reason
         amount = refund_due(booking, session_type, actor, now)
-        notifications.booking_changed(booking, "booking_cancelled", user.id, reason)
+        notifications.booking_changed(booking, "booking_cancelled", user.id, reason, refund=amount)
     return booking, Refund(amount, "pending" if amount else "none")
 
 
@@ -157,12 +158,15 @@ def reschedule(user: User, booking_id: int, new_start: datetime, now: datetime |
         session_type = db.session.get(SessionType, booking.session_type_id)
         check_reschedule(actor, _state(booking), now, session_type.full_refund_hours)
         old_start = booking.start_at
+        freed = (booking.blocked_start_at, booking.blocked_end_at)
         lock_calendar(booking.coach_id)
         _take_time(booking, new_start, now)
         booking.ics_sequence += 1
         note = f"Moved from {old_start:%Y-%m-%d %H:%M} UTC to {new_start:%Y-%m-%d %H:%M} UTC"
         record(booking, booking.status, booking.status, user.id, now, note)
-        notifications.booking_changed(booking, "booking_rescheduled", user.id)
+        notifications.booking_changed(
+            booking, "booking_rescheduled", user.id, freed=freed, moved_from=old_start
+        )
     return booking
 
 
@@ -174,6 +178,34 @@ def complete(user: User, booking_id: int, note: str = "", now: datetime | None =
         _move(booking, actor, "completed", user.id, now, note)
         notifications.booking_changed(booking, "booking_completed", user.id, note)
     return booking
+
+
+def move_as_system(
+    booking_id: int,
+    target: str,
+    kind: str,
+    now: datetime,
+    still_due: Callable[[Booking], bool],
+    note: str = "",
+) -> int:
+    """Move one booking as the system (the periodic jobs) if, under the row lock, the move
+    is still due: 1 if it moved, 0 if another worker or a party got there first."""
+    with write_transaction():
+        booking = db.session.scalar(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if booking is None or not still_due(booking):
+            return 0
+        try:
+            _move(booking, "system", target, None, now, note)
+        except AppError:
+            logger.info("booking %s: %s is no longer allowed", booking_id, target)
+            return 0
+        notifications.booking_changed(booking, kind, None, note)
+    return 1
 
 
 def _locked(user: User, booking_id: int) -> tuple[Booking, str]:

@@ -65,6 +65,8 @@ def _base_config(url: str, instance_path) -> dict:
         # A cheap hash keeps hundreds of sign-ins fast; production uses scrypt.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SERVER_NAME": None,
+        # Tests run the periodic jobs themselves, with a clock they control.
+        "PERIODIC_JOBS_IN_PROCESS": False,
     }
 
 
@@ -201,3 +203,56 @@ def served(app):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives: the edge of
+    the machine, where a recipient's mail server would be."""
+
+    def __init__(self):
+        import email
+        from email import policy
+
+        self.messages: list = []
+        self.refuse_with: str | None = None  # e.g. "451 try again later"
+        self._email, self._policy = email, policy
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        message = self._email.message_from_bytes(
+            envelope.original_content, policy=self._policy.default
+        )
+        with self._lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def by_message_id(self) -> dict:
+        ids: dict = {}
+        for message in self.messages:
+            ids.setdefault(message["Message-ID"], []).append(message)
+        return ids
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_sink():
+    """(sink, port): an SMTP server for the test; point ``MAIL_SERVER``/``MAIL_PORT`` at it."""
+    from aiosmtpd.controller import Controller
+
+    sink = SmtpSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, port
+    finally:
+        controller.stop()

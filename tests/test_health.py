@@ -30,4 +30,4 @@ class TestWithRedisDown:
     def test_healthz_is_503_degraded_when_redis_does_not_answer(self, client):
         response = client.get("/healthz")
         assert response.status_code == 503
-        assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "error"}
+        assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "down"}

@@ -21,7 +21,7 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, missing
 
 from domain.pricing import FEE_PAYERS
 from domain.session_types import FIRM_BOOKING, FORMATS
-from domain.timezones import is_valid_timezone
+from domain.timezones import is_valid_timezone, iso_utc
 from domain.visibility import PRIVACY_VALUES
 from models.users import ROLES
 from services.accounts import COACH_ONLY_FIELDS
@@ -133,9 +133,7 @@ class ErrorEnvelopeSchema(BaseSchema):
 
 def iso(value: datetime | None) -> str | None:
     """A datetime in UTC as ISO 8601 with ``Z``."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else iso_utc(value)
 
 
 class UTCDateTime(fields.DateTime):

@@ -1,0 +1,81 @@
+"""The periodic jobs' clock: a chain of RQ jobs, one per minute, or a thread without Redis.
+
+With Redis every ``flask --app app worker`` seeds the chain when it starts and each tick
+schedules the next one. A tick's job id is derived from its minute and enqueued with
+``unique=True``, so however many workers seed or continue the chain, one job runs per
+minute. Without Redis a daemon thread in each serving process runs the tick every
+``PERIODIC_INTERVAL_SECONDS``; the sweeps are idempotent and lock what they change, so
+two processes ticking at once still act once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask, current_app
+
+from jobs import queue, run_in_process
+
+logger = logging.getLogger(__name__)
+
+TICK = timedelta(minutes=1)
+_started: set[int] = set()
+_lock = threading.Lock()
+
+
+def tick_job_id(moment: datetime) -> str:
+    return f"periodic-tick-{moment:%Y%m%dT%H%M}"
+
+
+def schedule_next_tick(now: datetime | None = None) -> bool:
+    """Put the tick of the next minute on RQ's schedule; False if it was there already."""
+    from rq.exceptions import DuplicateJobError
+
+    from jobs.tasks import periodic_tick
+
+    now = now or datetime.now(UTC)
+    at = now.replace(second=0, microsecond=0) + TICK
+    job_id = tick_job_id(at)
+    try:
+        queue().enqueue_at(at, periodic_tick, job_id, job_id=job_id, unique=True)
+    except DuplicateJobError:
+        return False
+    return True
+
+
+def start_in_process(app: Flask) -> None:
+    """Start the periodic thread of this process once (only without Redis)."""
+    if app.config.get("REDIS_URL") or not app.config.get("PERIODIC_JOBS_IN_PROCESS"):
+        return
+    with _lock:
+        if id(app) in _started:
+            return
+        _started.add(id(app))
+    interval = app.config["PERIODIC_INTERVAL_SECONDS"]
+    thread = threading.Thread(target=_loop, args=(app, interval), name="periodic-jobs", daemon=True)
+    thread.start()
+    logger.info("periodic jobs run in this process every %s s (no REDIS_URL)", interval)
+
+
+def _loop(app: Flask, interval: float) -> None:
+    from jobs.tasks import periodic_tick
+
+    stop = threading.Event()
+    while not stop.wait(interval):
+        run_in_process(app, periodic_tick)
+
+
+def run_worker(burst: bool = False) -> None:
+    """An RQ worker on the app's queue with RQ's scheduler (for the ticks and delayed
+    jobs), the periodic chain seeded. Jobs run in this process, in the app context the
+    CLI pushed: no fork, so the app and its connection pool are built once."""
+    from rq import SimpleWorker
+
+    q = queue()
+    if not burst:
+        schedule_next_tick()
+    worker = SimpleWorker([q], connection=q.connection)
+    logger.info("worker on %s, queue %r", current_app.config["REDIS_URL"], q.name)
+    worker.work(burst=burst, with_scheduler=True)
