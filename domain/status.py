@@ -113,3 +113,15 @@ def check_reschedule(
             f"Rescheduling closes {full_refund_hours} hours before the start.",
             {"start": ["The full-refund window has closed."]},
         )
+
+
+# An accepted request that needs payment must be paid this long before it starts...
+PAYMENT_DEADLINE_BEFORE_START = timedelta(hours=12)
+# ...but the client always gets at least this long after the acceptance to pay.
+MIN_TIME_TO_PAY = timedelta(hours=1)
+
+
+def payment_deadline(start: datetime, accepted_at: datetime) -> datetime:
+    """When an accepted, unpaid booking expires (SPEC 4: 12 h before the start by
+    default); a request accepted late still leaves an hour to pay, never past the start."""
+    return min(start, max(start - PAYMENT_DEADLINE_BEFORE_START, accepted_at + MIN_TIME_TO_PAY))

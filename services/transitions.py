@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from domain.errors import AppError, not_found, validation_error
 from domain.refunds import CancellationPolicy, calculate_refund_amount
-from domain.status import BookingState, check_reschedule, check_transition
+from domain.status import BookingState, check_reschedule, check_transition, payment_deadline
 from extensions import db
 from models import Booking, Coupon, CouponRedemption, SessionType, TimeSuggestion, User
 from models.types import utcnow
@@ -44,7 +44,7 @@ def accept(user: User, booking_id: int, message: str = "", now: datetime | None 
     with write_transaction():
         booking, actor = _locked(user, booking_id)
         _move(booking, actor, "confirmed", user.id, now, message)
-        booking.payment_status = payment_status_for(booking.price_total)
+        _await_payment(booking, now)
         notifications.booking_changed(booking, "booking_confirmed", user.id, message)
     return booking
 
@@ -104,7 +104,7 @@ def choose(user: User, booking_id: int, suggestion_id: int, now: datetime | None
         lock_calendar(booking.coach_id)
         # Offered earlier: the notice may have run short since, the time must be free.
         _take_time(booking, suggestion.start_at, now, timing=False)
-        booking.payment_status = payment_status_for(booking.price_total)
+        _await_payment(booking, now)
         _move(booking, actor, "confirmed", user.id, now, "")
         notifications.booking_changed(booking, "booking_confirmed", user.id)
     return booking
@@ -206,6 +206,13 @@ def move_as_system(
             return 0
         notifications.booking_changed(booking, kind, None, note)
     return 1
+
+
+def _await_payment(booking: Booking, now: datetime) -> None:
+    """A confirmed request's payment status; one still to be paid gets its deadline."""
+    booking.payment_status = payment_status_for(booking.price_total)
+    if booking.payment_status == "payment_pending":
+        booking.payment_deadline_at = payment_deadline(booking.start_at, now)
 
 
 def _locked(user: User, booking_id: int) -> tuple[Booking, str]:

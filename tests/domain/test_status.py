@@ -18,6 +18,7 @@ from domain.status import (
     BookingState,
     check_reschedule,
     check_transition,
+    payment_deadline,
 )
 
 ACTORS = ("coach", "client", "system")
@@ -175,3 +176,19 @@ def test_only_a_confirmed_booking_can_be_rescheduled(status):
 
 def test_the_system_does_not_reschedule():
     assert reschedule_code("system", "confirmed", timedelta(days=5)) == "forbidden"
+
+
+class TestPaymentDeadline:
+    START = datetime(2026, 12, 10, 18, 0, tzinfo=UTC)
+
+    def test_twelve_hours_before_the_start_when_accepted_early(self):
+        accepted = self.START - timedelta(days=3)
+        assert payment_deadline(self.START, accepted) == self.START - timedelta(hours=12)
+
+    def test_an_hour_to_pay_when_accepted_late(self):
+        accepted = self.START - timedelta(hours=5)
+        assert payment_deadline(self.START, accepted) == accepted + timedelta(hours=1)
+
+    def test_never_after_the_start(self):
+        accepted = self.START - timedelta(minutes=20)
+        assert payment_deadline(self.START, accepted) == self.START
