@@ -37,7 +37,8 @@ def write(notes: list[dict]) -> None:
     user's unread count as of this transaction."""
     if not notes:
         return
-    statement = insert(Notification).returning(Notification.id, sort_by_parameter_order=True)
+    # One multi-row INSERT; RETURNING order is not promised, so rows pair up by user.
+    statement = insert(Notification).returning(Notification.id, Notification.user_id)
     rows = db.session.execute(statement, notes).all()
     counts = dict(
         db.session.execute(
@@ -49,8 +50,12 @@ def write(notes: list[dict]) -> None:
             .group_by(Notification.user_id)
         ).all()
     )
-    for (note_id,), note in zip(rows, notes, strict=True):
-        live.notification({**note, "id": note_id}, counts.get(note["user_id"], 0))
+    waiting = {}
+    for note in notes:
+        waiting.setdefault(note["user_id"], []).append(note)
+    for note_id, user_id in sorted(rows):
+        note = waiting[user_id].pop(0)
+        live.notification({**note, "id": note_id}, counts.get(user_id, 0))
 
 
 def booking_created(booking: Booking) -> None:

@@ -132,24 +132,37 @@ def test_a_month_costs_the_same_few_statements_with_5_or_300_bookings(
     assert len(with_300) <= MAX_STATEMENTS, report + "\n" + "\n".join(with_300)
 
 
-def test_a_booking_costs_the_same_few_statements_and_reads_nothing_back(app, api, busy_coach):
-    coach, client, session_type = busy_coach
+class TestBookingStatements:
+    """In production mode (jobs on RQ): the request writes the booking and everything it
+    causes in its transaction, and the e-mails are sent by a worker, not by the request."""
 
-    def book(day: int):
-        body = {
-            "coach_id": coach.id,
-            "session_type_id": session_type,
-            "start": local(MONDAY + timedelta(days=day), 16).isoformat(),
-        }
-        return lambda: api.post("/api/bookings", json=body, as_=client)
+    @pytest.fixture
+    def app_config(self, redis_url):
+        return {"REDIS_URL": redis_url, "SOCKETIO_MESSAGE_QUEUE": None}
 
-    with_5 = statements_of(app, book(1), 201)
-    grow_to_300_bookings(app, coach, client, session_type)
-    with_300 = statements_of(app, book(2), 201)
+    @pytest.mark.redis
+    def test_a_booking_costs_the_same_few_statements_and_reads_nothing_back(
+        self, app, api, busy_coach
+    ):
+        coach, client, session_type = busy_coach
 
-    report = "\n".join(with_300)
-    assert len(with_5) == len(with_300) <= MAX_STATEMENTS + 1, report
-    kinds = [statement.lstrip().split(None, 1)[0].upper() for statement in with_300]
-    # The booking, its first history entry, both notifications: nothing read back after.
-    assert kinds[-3:] == ["INSERT"] * 3, report
-    assert "INSERT" not in kinds[:-3], report
+        def book(day: int):
+            body = {
+                "coach_id": coach.id,
+                "session_type_id": session_type,
+                "start": local(MONDAY + timedelta(days=day), 16).isoformat(),
+            }
+            return lambda: api.post("/api/bookings", json=body, as_=client)
+
+        with_5 = statements_of(app, book(1), 201)
+        grow_to_300_bookings(app, coach, client, session_type)
+        with_300 = statements_of(app, book(2), 201)
+
+        report = "\n".join(with_300)
+        assert len(with_5) == len(with_300) <= MAX_STATEMENTS + 3, report
+        kinds = [statement.lstrip().split(None, 1)[0].upper() for statement in with_300]
+        # The booking, its first history entry, both notifications, the parties' unread
+        # counts for the live bell, both e-mails: nothing of the booking read back.
+        assert kinds[-5:] == ["INSERT", "INSERT", "INSERT", "SELECT", "INSERT"], report
+        assert "notification.read_at IS NULL" in with_300[-2], report
+        assert "INSERT" not in kinds[:-5], report
