@@ -38,6 +38,7 @@ from blueprints.errors import flatten_details
 from blueprints.templating import money
 from domain.currencies import minor_unit_exponent
 from domain.session_types import API_PATHS, DEFAULTS
+from services.emails import EMAIL_EVENTS
 
 # An error's detail path (the API's field name) → the form field it belongs to. Session
 # type fields are named like their columns; domain.session_types.API_PATHS maps those.
@@ -182,6 +183,10 @@ class SessionTypeForm(FlaskForm):
             raise FieldError("Enter minutes separated by commas, e.g. 1440, 60.")
         self.reminders = [int(part) for part in parts]
 
+    def email_event_fields(self) -> list:
+        """A checkbox per email event, in the order of EMAIL_EVENTS."""
+        return [self[email_event_field(event)] for event in EMAIL_EVENTS]
+
     def api_body(self) -> dict:
         """The JSON the API would be sent for this input (blank numbers left out)."""
         body = {
@@ -205,7 +210,19 @@ class SessionTypeForm(FlaskForm):
         # Seats belong to group sessions; a one-on-one session seats one.
         if self.format.data == "group" and self.max_attendees.data is not None:
             body["max_attendees"] = self.max_attendees.data
+        body["notifications"]["email_events"] = {
+            event: bool(self[email_event_field(event)].data) for event in EMAIL_EVENTS
+        }
         return body
+
+
+def email_event_field(event: str) -> str:
+    return f"email_event_{event}"
+
+
+# A checkbox per email event (an unticked box is not sent, so it switches the event off).
+for _event, _label in EMAIL_EVENTS.items():
+    setattr(SessionTypeForm, email_event_field(_event), BooleanField(_label, default=True))
 
 
 def session_type_data(session_type, currency: str) -> dict:
@@ -220,6 +237,8 @@ def session_type_data(session_type, currency: str) -> dict:
     values["reminder_offsets_minutes"] = ", ".join(
         str(m) for m in values["reminder_offsets_minutes"]
     )
+    off = values.pop("email_events_off")
+    values |= {email_event_field(event): event not in off for event in EMAIL_EVENTS}
     return values
 
 

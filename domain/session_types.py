@@ -31,6 +31,8 @@ DEFAULTS = {
     "partial_refund_hours": 2,
     "partial_refund_percent": 50,
     "email_notifications": True,
+    # The email events (keys of services.emails.EMAIL_EVENTS) switched off: none.
+    "email_events_off": [],
     "reminder_offsets_minutes": [1440, 60],
 }
 
@@ -60,7 +62,14 @@ def with_defaults(values: dict) -> dict:
     if "max_attendees" not in values:
         full["max_attendees"] = DEFAULT_GROUP_ATTENDEES if full["format"] == "group" else 1
     full["reminder_offsets_minutes"] = list(full["reminder_offsets_minutes"])
+    full["email_events_off"] = list(full["email_events_off"])
     return full
+
+
+def switch_email_events(off: list[str], switches: dict[str, bool], events) -> list[str]:
+    """The events switched off after ``switches`` ({event: on}, any subset of ``events``)
+    were applied to those ``off`` now; in the order of ``events``."""
+    return [event for event in events if not switches.get(event, event not in off)]
 
 
 def session_type_problems(v: dict) -> dict[str, list[str]]:

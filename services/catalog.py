@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from domain.coupons import coupon_problems, normalise_code
 from domain.errors import AppError, forbidden, not_found, validation_error
-from domain.session_types import session_type_problems, with_defaults
+from domain.session_types import session_type_problems, switch_email_events, with_defaults
 from extensions import db
 from models import Coupon, SessionType, User
 from models.types import utcnow
+from services.emails import EMAIL_EVENTS
 from services.transactions import refused, write_transaction
 from services.visibility import can_view_calendar
 
@@ -82,7 +83,7 @@ def get_session_type(viewer, session_type_id: int) -> SessionType:
 def create_session_type(coach: User, values: dict) -> SessionType:
     with write_transaction():
         require_coach(coach)
-        full = with_defaults(_trimmed(values))
+        full = _with_email_events(with_defaults(_trimmed(values)))
         _check_session_type(coach, full)
         session_type = SessionType(coach_id=coach.id, **_columns(full, SESSION_TYPE_COLUMNS))
         db.session.add(session_type)
@@ -94,7 +95,7 @@ def update_session_type(coach: User, session_type_id: int, changes: dict) -> Ses
     with write_transaction():
         session_type = _own_session_type(coach, session_type_id)
         current = {column: getattr(session_type, column) for column in SESSION_TYPE_COLUMNS}
-        full = {**current, **_trimmed(changes)}
+        full = _with_email_events({**current, **_trimmed(changes)})
         # Switching the format resets the capacity to its default; re-sending it does not.
         if full["format"] != current["format"] and "max_attendees" not in changes:
             full["max_attendees"] = with_defaults({"format": full["format"]})["max_attendees"]
@@ -119,6 +120,16 @@ def _own_session_type(user: User, session_type_id: int) -> SessionType:
     if session_type.coach_id != user.id:
         raise forbidden("Only the coach who offers this session type can change it.")
     return session_type
+
+
+def _with_email_events(full: dict) -> dict:
+    """``email_events`` ({event: on}, any subset) folded into ``email_events_off``."""
+    switches = full.pop("email_events", None)
+    if switches is not None:
+        full["email_events_off"] = switch_email_events(
+            full["email_events_off"], switches, EMAIL_EVENTS
+        )
+    return full
 
 
 def _check_session_type(coach: User, full: dict) -> None:

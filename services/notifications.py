@@ -14,6 +14,7 @@ from extensions import db
 from models import Booking, Notification, User
 from models.types import utcnow
 from services import emails, live
+from services.effects import after_commit
 from services.outbox import queue as queue_emails
 from services.transactions import write_transaction
 
@@ -208,7 +209,7 @@ def _announce(booking: Booking, freed: tuple | None = None) -> None:
     """The live events of a change: ``booking_update`` to the parties, and
     ``availability_update`` to the calendar for the time the booking holds or held
     (and ``freed``, the time a move left)."""
-    logger.info("booking %s is now %s", booking.id, booking.status)
+    after_commit(logger.info, "booking %s is now %s", booking.id, booking.status)
     live.booking_update(booking)
     live.availability_update(booking.coach_id, booking.blocked_start_at, booking.blocked_end_at)
     if freed is not None:

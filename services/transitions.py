@@ -232,6 +232,8 @@ def _move(booking: Booking, actor: str, target: str, by: int | None, now, note: 
     record(booking, booking.status, target, by, now, note)
     if target in UNPAID_ENDINGS and booking.amount_paid == 0:
         _release_coupon(booking, now)
+    if target in UNPAID_ENDINGS:
+        booking.ics_sequence += 1  # the cancellation replaces the invitation (RFC 5546)
     booking.status = target
 
 

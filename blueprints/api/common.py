@@ -25,6 +25,7 @@ from domain.timezones import is_valid_timezone, iso_utc
 from domain.visibility import PRIVACY_VALUES
 from models.users import ROLES
 from services.accounts import COACH_ONLY_FIELDS
+from services.emails import EMAIL_EVENTS
 
 MAX_MINUTES = 24 * 60
 MAX_AMOUNT = 100_000_000  # minor units
@@ -294,8 +295,21 @@ class CancellationOut(OutSchema):
     partial_refund_percent = out_int()
 
 
+# Every email event with whether this session type sends it.
+EmailEventsOut = OutSchema.from_dict(
+    {event: out_bool(metadata={"description": label}) for event, label in EMAIL_EVENTS.items()},
+    name="EmailEventsOut",
+)
+
+
+def email_events(session_type) -> dict[str, bool]:
+    off = set(session_type.email_events_off or ())
+    return {event: event not in off for event in EMAIL_EVENTS}
+
+
 class NotificationSettingsOut(OutSchema):
     email = out_bool(attribute="email_notifications")
+    email_events = out_part(EmailEventsOut, source=email_events)
     reminder_offsets_minutes = out_list(fields.Integer())
 
 

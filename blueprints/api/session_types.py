@@ -5,7 +5,7 @@ profile lists session types too)."""
 from __future__ import annotations
 
 from flask_login import current_user
-from marshmallow import ValidationError, fields, validate, validates
+from marshmallow import RAISE, ValidationError, fields, validate, validates
 
 from blueprints.api.common import (
     MAX_AMOUNT,
@@ -23,6 +23,7 @@ from blueprints.api.docs import BEARER, OPTIONAL_BEARER, Blueprint
 from blueprints.security import api_login_required
 from domain.session_types import FIRM_BOOKING, FORMATS
 from services import catalog
+from services.emails import EMAIL_EVENTS
 
 
 class DurationSchema(BaseSchema):
@@ -51,8 +52,25 @@ class CancellationSchema(BaseSchema):
     partial_refund_percent = strict_int(0, 100)
 
 
+class _KnownKeysSchema(BaseSchema):
+    """An object whose keys are all known: any other key is a validation error."""
+
+    class Meta:
+        unknown = RAISE
+
+    error_messages = {"unknown": f"Not an e-mail event; they are {', '.join(EMAIL_EVENTS)}."}
+
+
+# ``{"reminder": false, ...}``: any subset of the events; those left out keep their setting.
+EmailEventsSchema = _KnownKeysSchema.from_dict(
+    {event: StrictBoolean(metadata={"description": text}) for event, text in EMAIL_EVENTS.items()},
+    name="EmailEventsSchema",
+)
+
+
 class NotificationSettingsSchema(BaseSchema):
-    email = StrictBoolean()
+    email = StrictBoolean(metadata={"description": "Off: no e-mail at all for this type."})
+    email_events = fields.Nested(EmailEventsSchema)
     reminder_offsets_minutes = fields.List(
         strict_int(1, 60 * 24 * 14), validate=validate.Length(max=5)
     )
@@ -114,6 +132,7 @@ _COLUMNS = {
     },
     "notifications": {
         "email": "email_notifications",
+        "email_events": "email_events",  # folded into email_events_off by the service
         "reminder_offsets_minutes": "reminder_offsets_minutes",
     },
 }

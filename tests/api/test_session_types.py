@@ -6,10 +6,12 @@ import pytest
 
 from extensions import db
 from models import SessionType
+from services.emails import EMAIL_EVENTS
 from tests.factories import make_client, make_coach, make_connection, make_session_type
 from tests.helpers import assert_error, count
 
 URL = "/api/session-types"
+ALL_EMAILS = dict.fromkeys(EMAIL_EVENTS, True)
 
 FULL_PAYLOAD = {
     "name": "Deep dive",
@@ -30,7 +32,8 @@ FULL_PAYLOAD = {
     "cancellation": {"full_refund_hours": 48, "partial_refund_hours": 12,
                      "partial_refund_percent": 25},
     "max_attendees": 6,
-    "notifications": {"email": False, "reminder_offsets_minutes": [2880]},
+    "notifications": {"email": False, "email_events": ALL_EMAILS | {"reminder": False},
+                      "reminder_offsets_minutes": [2880]},
 }  # fmt: skip
 
 
@@ -82,7 +85,8 @@ def test_a_type_created_with_only_a_name_has_every_spec_default(app, api):
         "cancellation": {"full_refund_hours": 24, "partial_refund_hours": 2,
                          "partial_refund_percent": 50},
         "max_attendees": 1,
-        "notifications": {"email": True, "reminder_offsets_minutes": [1440, 60]},
+        "notifications": {"email": True, "email_events": ALL_EMAILS,
+                          "reminder_offsets_minutes": [1440, 60]},
     }  # fmt: skip
     assert count(app, SessionType, SessionType.coach_id == coach.id) == 1
 

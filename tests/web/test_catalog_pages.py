@@ -13,12 +13,15 @@ import pytest
 from blueprints.catalog_forms import SESSION_TYPE_FIELDS, split_path
 from extensions import db
 from models import Coupon, SessionType
+from services.emails import EMAIL_EVENTS
 from tests.factories import make_client, make_coach, make_coupon, make_session_type
 from tests.helpers import count, csrf_token, web_login
 
 HTMX = {"HX-Request": "true"}
 TYPES = "/coach/session-types"
 COUPONS = "/coach/coupons"
+# Every e-mail event's checkbox ticked, as the form for a new type shows them.
+EMAIL_BOXES = {f"email_event_{event}": "y" for event in EMAIL_EVENTS}
 
 # A session type with every SPEC 8.1 field, as a browser posts it and as the API takes it.
 FULL_FORM = {
@@ -42,7 +45,8 @@ FULL_FORM = {
     "partial_refund_hours": "12",
     "partial_refund_percent": "25",
     "reminder_offsets_minutes": "2880, 30",
-    # unchecked boxes are not sent: active and email_notifications are off
+    **{box: "y" for box in EMAIL_BOXES if box != "email_event_reminder"},
+    # unchecked boxes are not sent: active, email_notifications and reminders are off
 }
 FULL_JSON = {
     "name": "  Deep dive  ",
@@ -58,7 +62,8 @@ FULL_JSON = {
               "buffer_before_minutes": 15, "buffer_after_minutes": 30},
     "cancellation": {"full_refund_hours": 48, "partial_refund_hours": 12,
                      "partial_refund_percent": 25},
-    "notifications": {"email": False, "reminder_offsets_minutes": [2880, 30]},
+    "notifications": {"email": False, "reminder_offsets_minutes": [2880, 30],
+                      "email_events": {event: event != "reminder" for event in EMAIL_EVENTS}},
 }  # fmt: skip
 
 
@@ -143,6 +148,7 @@ def test_a_type_with_only_a_name_gets_the_api_defaults_and_the_new_form_shows_th
     assert columns(app, SessionType, first) == columns(app, SessionType, second) | {
         "active": False,
         "email_notifications": False,
+        "email_events_off": list(EMAIL_EVENTS),
         "reminder_offsets_minutes": [],
     }
 
@@ -228,6 +234,7 @@ def test_blank_numbers_on_edit_keep_their_values_as_an_omitted_field_does(app):
         "active": "y",
         "email_notifications": "y",
         "reminder_offsets_minutes": "1440, 60",
+        **EMAIL_BOXES,
     }
     assert post(browser, f"{TYPES}/{type_id}", form).status_code == 302
     assert columns(app, SessionType, type_id) == before
