@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE", app.config["REDIS_URL"]),
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         logger=False,
         engineio_logger=False,
     )
@@ -111,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     ):
         app.register_blueprint(blueprint)
     init_api(app)
+    from blueprints.sockets import register_socket_handlers
+
+    register_socket_handlers()
 
 
 def __getattr__(name: str):

@@ -80,6 +80,9 @@ def load_config() -> dict:
         "PLATFORM_FEE_FIXED": _int("PLATFORM_FEE_FIXED", 0),
         "PLATFORM_FEE_PAYER": _env("PLATFORM_FEE_PAYER", "client"),
         "SOCKETIO_ASYNC_MODE": _env("SOCKETIO_ASYNC_MODE", "threading"),
+        # The Redis pub/sub channel of the Socket.IO message queue: channels are shared by
+        # every database of a Redis server, so two sites (or test runs) need two names.
+        "SOCKETIO_CHANNEL": _env("SOCKETIO_CHANNEL", "flask-socketio"),
         # Without Redis, each serving process runs the periodic jobs on a thread.
         "PERIODIC_JOBS_IN_PROCESS": True,
         "PERIODIC_INTERVAL_SECONDS": _int("PERIODIC_INTERVAL_SECONDS", 60),

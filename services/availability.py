@@ -14,6 +14,8 @@ from domain import recurrence
 from domain.errors import forbidden, not_found, validation_error
 from extensions import db
 from models import AvailabilityException, AvailabilityWindow, SessionType, User
+from models.types import utcnow
+from services import live
 from services.catalog import require_coach
 from services.transactions import write_transaction
 from services.visibility import can_view_calendar
@@ -130,6 +132,7 @@ def create_window(coach: User, values: dict) -> AvailabilityWindow:
         window = AvailabilityWindow(coach_id=coach.id, timezone=coach.timezone)
         _assign(window, data)
         db.session.add(window)
+        _announce(coach.id, _window_range(window))
     logger.info("availability %s created by coach %s", window.id, coach.id)
     return window
 
@@ -194,7 +197,9 @@ def update_series(coach: User, window_id: int, changes: dict) -> AvailabilityWin
     would point at nothing)."""
     with write_transaction():
         window = get_own_window(coach, window_id)
+        before = _window_range(window)
         _change_series(coach, window, window_input(changes, window))
+        _announce(coach.id, before, _window_range(window))
     return window
 
 
@@ -225,15 +230,19 @@ def update_occurrence(
         window = get_own_window(coach, window_id)
         _require_occurrence(window, occurrence)
         if not window.is_recurring:
+            before = _window_range(window)
             instant = window.instant_booking if instant_booking is None else instant_booking
             data = WindowInput(start, end, window.session_type_id, instant, None, None, None)
             _change_series(coach, window, data)
+            _announce(coach.id, before, _window_range(window))
             return window
         if end <= start:
             raise validation_error({"end": ["Must be after start."]})
         if end - start > MAX_RECURRING_OCCURRENCE:
             raise validation_error({"end": ["An occurrence lasts at most 24 hours."]})
+        before = _occurrence_range(window, occurrence)
         _set_exception(window, occurrence, "modified", start, end, instant_booking)
+        _announce(coach.id, before, (start, end))
     return window
 
 
@@ -244,10 +253,46 @@ def delete_window(coach: User, window_id: int, occurrence: datetime | None) -> N
         if occurrence is not None:
             _require_occurrence(window, occurrence)
         if occurrence is None or not window.is_recurring:
+            _announce(coach.id, _window_range(window))
             db.session.delete(window)
         else:
+            _announce(coach.id, _occurrence_range(window, occurrence))
             _set_exception(window, occurrence, "deleted", None, None, None)
     logger.info("availability %s deleted (%s)", window_id, occurrence or "series")
+
+
+def _announce(coach_id: int, *ranges: tuple[datetime, datetime] | None) -> None:
+    """``availability_update`` for each changed range (once each), after the commit."""
+    for span in dict.fromkeys(r for r in ranges if r is not None):
+        live.availability_update(coach_id, *span)
+
+
+def _window_range(window: AvailabilityWindow) -> tuple[datetime, datetime]:
+    """The time a window covers: a one-off window's own time; a series from its first
+    start to its last end, and its occurrences moved elsewhere. A series without end is
+    announced up to two years (the longest series with an end) from its start or today,
+    whichever is later: a calendar cannot show bookable time much further ahead."""
+    start, end = window.start_at, window.series_end_at
+    if end is None:
+        end = max(start, utcnow()) + MAX_SERIES_SPAN
+    for edit in window.exceptions:
+        if edit.kind == "modified":
+            start, end = min(start, edit.start_at), max(end, edit.end_at)
+    return start, end
+
+
+def _occurrence_range(window: AvailabilityWindow, occurrence: datetime):
+    """The time one occurrence of a series holds now (moved or not); None once deleted."""
+    edit = to_domain(window).edits.get(occurrence)
+    if edit is not None:
+        return (edit.start, edit.end) if edit.kind == "modified" else None
+    plain = recurrence.expand(
+        recurrence.Window(**{**to_domain(window).__dict__, "edits": {}}),
+        occurrence - timedelta(days=1),
+        occurrence + timedelta(days=2),
+    )
+    found = next((o for o in plain if o.occurrence == occurrence), None)
+    return (found.start, found.end) if found is not None else None
 
 
 def window_input(values: dict, window: AvailabilityWindow | None = None) -> WindowInput:
