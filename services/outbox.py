@@ -35,6 +35,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from extensions import db
 from models import OutboxEmail
 from models.types import utcnow
+from services.transactions import write_transaction
 
 logger = logging.getLogger(__name__)
 
@@ -126,25 +127,39 @@ def new_message_id() -> str:
 
 def deliver_many(outbox_ids: list[int], now: datetime | None = None) -> int:
     """Claim and send each of these rows (one SMTP connection for all); how many were
-    sent. Rows another worker holds, or sent already, are skipped."""
+    sent. Rows another worker holds, or sent already, are skipped. If the server cannot
+    be reached the rest are left as they are, due for the next sweep (a server that is
+    down would otherwise cost a connection timeout per row)."""
     sent = 0
     with Transport.open() as transport:
         for outbox_id in outbox_ids:
             if deliver(outbox_id, transport, now):
                 sent += 1
+            elif transport.unreachable:
+                break
     return sent
 
 
 def deliver(outbox_id: int, transport: Transport, now: datetime | None = None) -> bool:
     """Claim, send and mark one row; True if this call sent it."""
     now = now or utcnow()
-    if not _claim(outbox_id, now):
+    row = _claim(outbox_id, now)
+    if row is None:
         return False
-    row = db.session.get(OutboxEmail, outbox_id)
+    if row.attempts > current_app.config["MAIL_MAX_ATTEMPTS"]:
+        # Claimed again and again from workers that died while sending it.
+        _give_up(outbox_id, f"no worker finished sending it in {row.attempts - 1} attempts")
+        return False
     try:
-        transport.send(build_message(row))
+        message = build_message(row)
+    except Exception as error:  # the row's own content: no retry can fix it
+        logger.exception("email %s cannot be built", outbox_id)
+        _give_up(outbox_id, f"cannot be built: {type(error).__name__}: {error}")
+        return False
+    try:
+        transport.send(message)
     except PermanentFailure as error:
-        _give_up(outbox_id, now, str(error))
+        _give_up(outbox_id, str(error))
         return False
     except (smtplib.SMTPException, OSError) as error:
         _retry_later(row, now, error)
@@ -153,56 +168,62 @@ def deliver(outbox_id: int, transport: Transport, now: datetime | None = None) -
     return True
 
 
-def _claim(outbox_id: int, now: datetime) -> bool:
+def _claim(outbox_id: int, now: datetime):
+    """Take the row if it is due (or its worker went silent) and commit at once: the
+    row's columns as claimed, or None when it is not this caller's to send. Every write
+    of a delivery is a short transaction of its own that reads nothing first: on SQLite
+    a write after a read that another writer has overtaken fails at once ("database is
+    locked"), which would leave a sent row ``sending`` to be sent again."""
     claimable = or_(
         and_(OutboxEmail.status == "pending", OutboxEmail.next_attempt_at <= now),
         and_(OutboxEmail.status == "sending", OutboxEmail.claimed_at <= now - STALE_CLAIM),
     )
-    result = db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, claimable)
-        .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
-    )
-    db.session.commit()
-    return result.rowcount == 1
+    with write_transaction():
+        return db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id, claimable)
+            .values(status="sending", claimed_at=now, attempts=OutboxEmail.attempts + 1)
+            .returning(*OutboxEmail.__table__.columns),
+            execution_options={"synchronize_session": False},
+        ).first()
 
 
 def _mark_sent(outbox_id: int, now: datetime) -> None:
-    db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "sending")
-        .values(status="sent", sent_at=now, last_error="")
-    )
-    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id, OutboxEmail.status == "sending")
+            .values(status="sent", sent_at=now, last_error=""),
+            execution_options={"synchronize_session": False},
+        )
     logger.info("email %s sent", outbox_id)
 
 
-def _retry_later(row: OutboxEmail, now: datetime, error: Exception) -> None:
-    attempts = row.attempts
-    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
-        _give_up(row.id, now, f"{type(error).__name__}: {error}")
+def _retry_later(row, now: datetime, error: Exception) -> None:
+    """Back to ``pending`` for a later attempt (``row``: the columns as claimed)."""
+    reason = f"{type(error).__name__}: {error}"
+    if row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _give_up(row.id, reason)
         return
-    delay = retry_delay(attempts)
-    db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == row.id, OutboxEmail.status == "sending")
-        .values(
-            status="pending",
-            next_attempt_at=now + delay,
-            last_error=f"{type(error).__name__}: {error}"[:500],
+    delay = retry_delay(row.attempts)
+    with write_transaction():
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == row.id, OutboxEmail.status == "sending")
+            .values(status="pending", next_attempt_at=now + delay, last_error=reason[:500]),
+            execution_options={"synchronize_session": False},
         )
-    )
-    db.session.commit()
     logger.warning("email %s not sent (%s); next attempt in %s", row.id, error, delay)
 
 
-def _give_up(outbox_id: int, now: datetime, error: str) -> None:
-    db.session.execute(
-        update(OutboxEmail)
-        .where(OutboxEmail.id == outbox_id)
-        .values(status="failed", last_error=error[:500])
-    )
-    db.session.commit()
+def _give_up(outbox_id: int, error: str) -> None:
+    with write_transaction():
+        db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == outbox_id)
+            .values(status="failed", last_error=error[:500]),
+            execution_options={"synchronize_session": False},
+        )
     logger.error("email %s failed for good: %s", outbox_id, error)
 
 
@@ -273,6 +294,9 @@ class PermanentFailure(Exception):
 class Transport:
     """Where messages go: SMTP (``MAIL_SERVER``) or ``.eml`` files (the default)."""
 
+    # Set when the server could not be reached at all: the batch stops there.
+    unreachable = False
+
     @staticmethod
     def open() -> Transport:
         config = current_app.config
@@ -327,11 +351,19 @@ class SmtpTransport(Transport):
 
     def send(self, message: EmailMessage) -> None:
         if self.connection is None:
-            self.connection = self._connect()
+            try:
+                self.connection = self._connect()
+            except (smtplib.SMTPException, OSError):
+                self.unreachable = True
+                raise
         try:
             self.connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
-            raise PermanentFailure(str(error)) from error
+            # Refused at RCPT: for good only if every refusal is a 5xx (a 4xx such as
+            # "mailbox busy" is worth another try). The connection stays usable.
+            if all(500 <= code < 600 for code, _ in error.recipients.values()):
+                raise PermanentFailure(str(error)) from error
+            raise
         except smtplib.SMTPResponseException as error:
             if 500 <= error.smtp_code < 600:
                 raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error

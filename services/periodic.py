@@ -125,21 +125,40 @@ def send_reminders(now: datetime) -> int:
         .order_by(Booking.start_at)
     ).all()
     due = [
-        (booking, offset)
+        (booking.id, session_type.reminder_offsets_minutes, offset)
         for booking, session_type in rows
         if (offset := due_offset(booking, session_type.reminder_offsets_minutes, now))
     ]
     db.session.commit()
-    queued = 0
-    for booking, offset in due:
-        with write_transaction():
-            batch = [
-                email
-                for recipient in (booking.client_id, booking.coach_id)
-                if (email := emails.reminder(booking, offset, recipient)) is not None
-            ]
-            queued += len(outbox.queue(batch))
-    return queued
+    return sum(_remind(booking_id, offsets, offset, now) for booking_id, offsets, offset in due)
+
+
+def _remind(booking_id: int, offsets: list[int], offset: int, now: datetime) -> int:
+    """Queue one booking's reminders at ``offset`` if, under the row lock, that reminder
+    is still due: a cancel or a move committed since the sweep's query wins (a moved
+    session must not be reminded at the old offset under its new start, which would take
+    the new start's reminder). The outbox's ``dedupe_key`` makes it once per offset,
+    party and start."""
+    with write_transaction():
+        booking = db.session.scalar(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        if (
+            booking is None
+            or booking.status != "confirmed"
+            or booking.start_at <= now
+            or due_offset(booking, offsets, now) != offset
+        ):
+            return 0
+        batch = [
+            email
+            for recipient in (booking.client_id, booking.coach_id)
+            if (email := emails.reminder(booking, offset, recipient)) is not None
+        ]
+        return len(outbox.queue(batch))
 
 
 def due_offset(booking: Booking, offsets: list[int], now: datetime) -> int | None:

@@ -31,3 +31,9 @@ class TestWithRedisDown:
         response = client.get("/healthz")
         assert response.status_code == 503
         assert response.get_json() == {"status": "degraded", "database": "ok", "redis": "down"}
+
+    def test_the_site_still_answers_while_redis_is_down(self, client):
+        # Degraded, not out: pages and the API work without Redis (jobs wait for the sweep).
+        assert client.get("/healthz").status_code == 503
+        assert client.get("/login").status_code == 200
+        assert client.get("/healthz").get_json()["database"] == "ok"
