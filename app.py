@@ -58,7 +58,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    effects.install(db.session)
+    effects.install(db.session, app)
     from jobs.schedule import start_in_process
 
     # Without Redis the periodic jobs run on a thread of each serving process, started
@@ -86,6 +86,7 @@ def _register_blueprints(app: Flask) -> None:
         notification_pages,
         pages,
         settings_pages,
+        stripe_webhook,
     )
     from blueprints.api import IdConverter, init_api
     from blueprints.errors import register_error_handlers
@@ -109,6 +110,7 @@ def _register_blueprints(app: Flask) -> None:
         catalog_pages.bp,
         settings_pages.bp,
         notification_pages.bp,
+        stripe_webhook.bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

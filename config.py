@@ -70,6 +70,9 @@ def load_config() -> dict:
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": _env("STRIPE_API_BASE"),
+        "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 10),
+        # How long a paid firm booking holds its time for the payment (Stripe: >= 30).
+        "CHECKOUT_HOLD_MINUTES": _int("CHECKOUT_HOLD_MINUTES", 30),
         "MAIL_SERVER": _env("MAIL_SERVER"),
         "MAIL_PORT": _int("MAIL_PORT", 25),
         "MAIL_USERNAME": _env("MAIL_USERNAME"),

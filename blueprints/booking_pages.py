@@ -23,7 +23,7 @@ from blueprints.templating import money
 from blueprints.toasts import toast
 from blueprints.viewer import date_and_time, viewer_zone
 from domain.errors import AppError
-from services import booking_views, transitions
+from services import booking_views, payments, transitions
 
 bp = Blueprint("booking_pages", __name__)
 # Refusals that belong next to a form's fields rather than in a toast.
@@ -133,6 +133,50 @@ def complete(booking_id: int):
         return "Marked as completed."
 
     return _act(booking_id, "complete", form, run)
+
+
+@bp.route("/bookings/<id:booking_id>/pay", methods=["POST"])
+@login_required
+def pay(booking_id: int):
+    """To Stripe Checkout (a plain form post: the browser leaves the site to pay)."""
+    form = forms.ActionForm()
+    page = booking_views.booking_page(_me(), booking_id)
+    try:
+        booking_views.require_action(page, "pay")
+        if not form.validate():
+            raise AppError("csrf_failed", "Your form expired. Please try again.")
+        url = payments.pay_link(booking_id, _me().id)
+    except AppError as error:
+        if error.code in ("forbidden", "not_found"):
+            raise
+        toast(_explain(error, page), "error")
+        return redirect(url_for("booking_pages.booking", booking_id=booking_id), 303)
+    return redirect(url, 303)
+
+
+@bp.route("/bookings/<id:booking_id>/paid")
+@login_required
+def paid(booking_id: int):
+    """Back from Stripe Checkout: the payment counts once Stripe confirms it (the webhook,
+    or asking Stripe here); until then the booking says "processing"."""
+    booking_views.booking_page(_me(), booking_id)  # the 404 of a stranger first
+    payments.returned_from_checkout(booking_id)
+    page = booking_views.booking_page(_me(), booking_id)
+    if page.booking.amount_paid:
+        toast("Payment received: you're booked.")
+    else:
+        toast("Payment processing: this page updates as soon as Stripe confirms it.")
+    return redirect(url_for("booking_pages.booking", booking_id=page.booking.id), 303)
+
+
+@bp.route("/bookings/<id:booking_id>/checkout-cancelled")
+@login_required
+def checkout_cancelled(booking_id: int):
+    """Back from Stripe without paying: pay again, or cancel to release the time."""
+    page = booking_views.booking_page(_me(), booking_id)
+    if "pay" in page.actions:
+        toast("Not paid yet. Pay now to keep this time, or cancel to release it.")
+    return redirect(url_for("booking_pages.booking", booking_id=booking_id), 303)
 
 
 # --- how an action answers -----------------------------------------------------------

@@ -71,11 +71,28 @@ def run_worker(burst: bool = False) -> None:
     """An RQ worker on the app's queue with RQ's scheduler (for the ticks and delayed
     jobs), the periodic chain seeded. Jobs run in this process, in the app context the
     CLI pushed: no fork, so the app and its connection pool are built once."""
-    from rq import SimpleWorker
-
     q = queue()
     if not burst:
         schedule_next_tick()
-    worker = SimpleWorker([q], connection=q.connection)
+    worker = _worker_class()([q], connection=q.connection)
     logger.info("worker on %s, queue %r", current_app.config["REDIS_URL"], q.name)
     worker.work(burst=burst, with_scheduler=True)
+
+
+def _worker_class():
+    from rq import SimpleWorker
+
+    class Worker(SimpleWorker):
+        """RQ's SimpleWorker, its command channel read in short waits: RQ reads it in
+        60-second waits and closes it while a read is pending, so a stopping worker
+        (burst mode done, or a SIGTERM) could hang for up to a minute."""
+
+        def subscribe(self):
+            self.log.info("Worker %s: subscribing to %s", self.name, self.pubsub_channel_name)
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=0.5, daemon=True, exception_handler=self._pubsub_exception_handler
+            )
+
+    return Worker

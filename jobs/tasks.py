@@ -15,6 +15,20 @@ def send_emails(outbox_ids: list[int]) -> int:
     return outbox.deliver_many(outbox_ids)
 
 
+def send_refund(refund_id: int) -> str:
+    """Ask Stripe for this refund (its idempotency key: a second run is the same refund)."""
+    from services import payments
+
+    return payments.send_refund(refund_id)
+
+
+def expire_checkout(session_id: str) -> None:
+    """Close a Checkout Session nobody should pay any more."""
+    from services import payments
+
+    payments.expire_session(session_id)
+
+
 def periodic_tick(tick: str | None = None) -> dict:
     """One tick of the periodic jobs. On RQ the next tick is scheduled first, so a crash
     in this one does not end the chain; every sweep is idempotent."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from extensions import db
@@ -34,7 +34,10 @@ class OutboxEmail(db.Model):
     ``next_attempt_at``; the sweeper re-sends rows due again or left ``sending`` by a
     worker that died (``claimed_at`` long ago). ``message_id`` is fixed when the row is
     written, so a re-send is the same message to the recipient's mail system.
-    ``dedupe_key`` keeps a reminder from being queued twice."""
+    ``dedupe_key`` keeps a reminder from being queued twice. A booking email is written
+    as ``content`` (its words and its invitation's data, composed with the change) and
+    rendered to ``body_text``, ``body_html`` and ``ics`` when it is sent: the change
+    pays only for the row."""
 
     __tablename__ = "outbox_email"
     __table_args__ = (
@@ -50,6 +53,7 @@ class OutboxEmail(db.Model):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text, default="")
     ics: Mapped[str | None] = mapped_column(Text)
+    content: Mapped[dict | None] = mapped_column(JSON)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(10), default="pending")

@@ -20,7 +20,7 @@ from domain.status import BookingState, check_reschedule, check_transition
 from extensions import db
 from models import Booking, SessionType, User
 from models.types import utcnow
-from services import bookings, calendar, transitions
+from services import bookings, calendar, payments, transitions
 
 # The moves a person makes on the booking page: (action, the status it leads to).
 MOVES = {
@@ -38,7 +38,13 @@ MOVES = {
     ),
 }
 # Moves only one party ever makes (the others are each party's own: decline, cancel...).
-ONLY_BY = {"accept": "coach", "suggest": "coach", "complete": "coach", "choose": "client"}
+ONLY_BY = {
+    "accept": "coach",
+    "suggest": "coach",
+    "complete": "coach",
+    "choose": "client",
+    "pay": "client",
+}
 # Still going on: neither ended by a status nor (if it has not ended) in the past.
 LIVE_STATUSES = ("pending_payment", "requested", "time_suggested", "confirmed")
 PICKER_DAYS = 14
@@ -114,7 +120,20 @@ def allowed_actions(booking: Booking, actor: str, now: datetime) -> frozenset[st
         pass
     else:
         found.add("reschedule")
+    if actor == "client" and awaits_payment(booking) and payments.enabled():
+        found.add("pay")
     return frozenset(found)
+
+
+def awaits_payment(booking: Booking) -> bool:
+    """Held or accepted, and still to be paid online."""
+    return booking.amount_paid == 0 and (
+        booking.status == "pending_payment"
+        or (
+            booking.status == "confirmed"
+            and booking.payment_status in ("payment_pending", "processing", "failed")
+        )
+    )
 
 
 def _may(actor: str, state: BookingState, target: str, now: datetime) -> bool:

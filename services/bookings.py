@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from domain.errors import AppError, not_found, validation_error
+from domain.errors import not_found, validation_error
 from extensions import db
 from models import Booking, BookingHistory, User
 from models.types import utcnow
-from services import calendar, catalog, notifications, pricing
+from services import calendar, catalog, notifications, payments, pricing
 from services.inserts import insert_new_booking
 from services.transactions import (
     database_refuses_overlaps,
@@ -87,6 +87,9 @@ def create_booking(client: User, request: BookingRequest, now: datetime | None =
             history_entry(None, None, booking.status, client.id, now, booking.message),
             booking.coupon_id,
         )
+        if booking.status == "pending_payment":
+            # Stripe's answer is part of the booking: if it fails, nothing is made.
+            payments.start_checkout(booking, now, payments.hold_until(now))
         notifications.booking_created(booking)
     logger.info("booking %s created: %s %s", booking.id, booking.kind, booking.status)
     return booking
@@ -98,8 +101,7 @@ def initial_status(firm: bool, total: int) -> tuple[str, str]:
     if not firm:
         return "requested", payment
     if payment == "payment_pending":
-        # Online payment is not built: refuse rather than hold a slot nobody could pay for.
-        raise AppError("payment_error", "Online payment is not available yet.")
+        return "pending_payment", payment  # held while the client pays at Stripe
     return "confirmed", payment
 
 

@@ -64,12 +64,12 @@ class Change:
         self.note = "\n".join(note.splitlines()) if note else ""
         self.refund = refund or 0
         self.moved_from = moved_from
-        self._invitations: dict[str, str] = {}
+        self._invitations: dict[str, dict] = {}
 
-    def invitation(self, method: str) -> str:
-        """The ``.ics`` (METHOD ``REQUEST`` or ``CANCEL``), made once for both parties."""
+    def invitation(self, method: str) -> dict:
+        """The ``.ics`` data (METHOD ``REQUEST`` or ``CANCEL``), the same for both parties."""
         if method not in self._invitations:
-            self._invitations[method] = ics.invitation(self.booking, cancel=method == "CANCEL")
+            self._invitations[method] = ics.invitation_data(self.booking, cancel=method == "CANCEL")
         return self._invitations[method]
 
     def other(self, user):
@@ -188,7 +188,9 @@ class Change:
 
 
 def render(change: Change, draft: Draft) -> Email:
-    """The draft as an outbox email: subject, plain text, HTML, invitation."""
+    """The draft as an outbox email: its subject, and as ``content`` the words and the
+    invitation's data, which ``bodies`` turns into text, HTML and ``.ics`` when the email
+    is sent (rendering there keeps it out of the change's transaction)."""
     booking = change.booking
     context = {
         "heading": draft.heading,
@@ -203,17 +205,22 @@ def render(change: Change, draft: Draft) -> Email:
         "base_url": base_url(),
         "booking_id": booking.id,
     }
-    env = current_app.jinja_env
-    text, html = (env.get_template(name).render(context) for name in TEMPLATES)
     return Email(
         to=draft.to.email,
         subject=" ".join(draft.subject.split()),  # one line, whatever a name holds
-        text=text,
-        html=html,
+        text="",
         kind=draft.kind,
         booking_id=booking.id,
-        ics=change.invitation(draft.ics) if draft.ics else None,
+        content={"context": context, "ics": change.invitation(draft.ics) if draft.ics else None},
     )
+
+
+def bodies(content: dict) -> tuple[str, str, str | None]:
+    """An outbox row's ``content`` rendered: plain text, HTML, ``.ics`` (or None)."""
+    env = current_app.jinja_env
+    text, html = (env.get_template(name).render(content["context"]) for name in TEMPLATES)
+    invitation = content.get("ics")
+    return text, html, ics.invitation_text(invitation) if invitation else None
 
 
 def facts(change: Change, draft: Draft) -> list[tuple[str, str]]:

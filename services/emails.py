@@ -389,6 +389,24 @@ def _payment_failed(c: Change) -> list[Draft]:
     ]  # fmt: skip
 
 
+def _refund_issued(c: Change) -> list[Draft]:
+    booking, coach, client = c.booking, c.coach, c.client
+    back = c.money(c.refund)
+    rows = [("Refunded", back), ("Paid", c.money(booking.amount_paid))]
+    if booking.amount_refunded != c.refund:
+        rows.append(("Refunded in all", c.money(booking.amount_refunded)))
+    return [
+        Draft(
+            client, "cancelled", "refund_issued",
+            f"Refund of {back}: {c.type_name} with {coach.name}",
+            "Your refund is on its way",
+            [f"{back} goes back to the way you paid; it can take a few days to arrive."],
+            rows=rows,
+            show_price=False,
+        )
+    ]  # fmt: skip
+
+
 COMPOSERS = {
     "booking_created": _created,
     "booking_confirmed": _confirmed,
@@ -400,4 +418,5 @@ COMPOSERS = {
     "booking_expired": _expired,
     "payment_receipt": _receipt,
     "payment_failed": _payment_failed,
+    "refund_issued": _refund_issued,
 }  # booking_completed sends nothing: both were there

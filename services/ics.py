@@ -9,12 +9,13 @@ with a higher SEQUENCE, a cancellation with METHOD:CANCEL. Times are written in 
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from domain.timezones import iso_utc
 from models.types import utcnow
 
 PRODID = "-//Coachbook//Coachbook//EN"
@@ -36,6 +37,12 @@ def booking_event(booking, viewer_id: int | None = None, *, cancelled: bool | No
     """The booking as one VEVENT. Its summary names both parties, or with ``viewer_id``
     (a feed's owner) the other one. ``cancelled`` defaults to whether the booking's
     status has ended it."""
+    return event_from(event_data(booking, viewer_id, cancelled=cancelled))
+
+
+def event_data(booking, viewer_id: int | None = None, *, cancelled: bool | None = None) -> dict:
+    """What ``booking_event`` writes, as plain JSON-safe values (an outbox row keeps
+    them and builds the event when the email is sent)."""
     coach, client, session_type = booking.coach, booking.client, booking.session_type
     if viewer_id is None:
         summary = f"{session_type.name} between {coach.name} and {client.name}"
@@ -45,22 +52,39 @@ def booking_event(booking, viewer_id: int | None = None, *, cancelled: bool | No
     if cancelled is None:
         cancelled = booking.status in ENDED_UNHELD
     link = booking_url(booking)
+    return {
+        "uid": uid(booking),
+        "stamp": iso_utc(utcnow()),
+        "sequence": booking.ics_sequence,
+        # In UTC: a booking just written may still hold the offset it was asked with.
+        "start": iso_utc(booking.start_at),
+        "end": iso_utc(booking.end_at),
+        "summary": summary,
+        "description": f"{session_type.name}: {coach.name} and {client.name}.\n{link}",
+        "url": link,
+        "location": session_type.location or "",
+        "organizer": [coach.email, coach.name],
+        "attendee": [client.email, client.name],
+        "cancelled": cancelled,
+    }
+
+
+def event_from(data: dict) -> Event:
     event = Event()
-    event.add("uid", uid(booking))
-    event.add("dtstamp", utcnow())
-    event.add("sequence", booking.ics_sequence)
-    # In UTC: a booking just written may still hold the offset it was asked with.
-    event.add("dtstart", booking.start_at.astimezone(UTC))
-    event.add("dtend", booking.end_at.astimezone(UTC))
-    event.add("summary", summary)
-    event.add("description", f"{session_type.name}: {coach.name} and {client.name}.\n{link}")
-    event.add("url", link)
-    if session_type.location:
-        event.add("location", session_type.location)
-    event.add("organizer", _address(coach, organizer=True))
-    event.add("attendee", _address(client, organizer=False))
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
+    event.add("uid", data["uid"])
+    event.add("dtstamp", _utc(data["stamp"]))
+    event.add("sequence", data["sequence"])
+    event.add("dtstart", _utc(data["start"]))
+    event.add("dtend", _utc(data["end"]))
+    event.add("summary", data["summary"])
+    event.add("description", data["description"])
+    event.add("url", data["url"])
+    if data["location"]:
+        event.add("location", data["location"])
+    event.add("organizer", _address(*data["organizer"], organizer=True))
+    event.add("attendee", _address(*data["attendee"], organizer=False))
+    event.add("status", "CANCELLED" if data["cancelled"] else "CONFIRMED")
+    event.add("transp", "TRANSPARENT" if data["cancelled"] else "OPAQUE")
     return event
 
 
@@ -81,17 +105,29 @@ def calendar(events: list[Event], method: str | None = None, name: str | None = 
 
 
 def invitation(booking, *, cancel: bool = False) -> str:
-    """The ``.ics`` attachment, the same for both parties (one serialisation per change:
-    it is most of an email's cost): METHOD:REQUEST to add or update the event,
-    METHOD:CANCEL to remove it."""
-    event = booking_event(booking, cancelled=cancel)
-    method = "CANCEL" if cancel else "REQUEST"
-    return calendar([event], method).to_ical().decode()
+    """The ``.ics`` attachment, the same for both parties: METHOD:REQUEST to add or
+    update the event, METHOD:CANCEL to remove it."""
+    return invitation_text(invitation_data(booking, cancel=cancel))
 
 
-def _address(user, *, organizer: bool) -> vCalAddress:
-    address = vCalAddress(f"mailto:{user.email}")
-    address.params["cn"] = vText(user.name)
+def invitation_data(booking, *, cancel: bool = False) -> dict:
+    """The invitation as plain values, for ``invitation_text`` at sending time."""
+    return {**event_data(booking, cancelled=cancel), "method": "CANCEL" if cancel else "REQUEST"}
+
+
+def invitation_text(data: dict) -> str:
+    """The ``.ics`` of ``invitation_data`` (its serialisation is most of an email's
+    cost, so the send job pays for it, not the change)."""
+    return calendar([event_from(data)], data["method"]).to_ical().decode()
+
+
+def _utc(moment: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _address(email: str, name: str, *, organizer: bool) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = vText(name)
     if not organizer:
         address.params["role"] = vText("REQ-PARTICIPANT")
         address.params["partstat"] = vText("ACCEPTED")

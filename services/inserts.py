@@ -83,3 +83,13 @@ def _default(column: Column):
     if default is None or (not default.is_scalar and not default.is_callable):
         return None
     return default.arg(None) if default.is_callable else default.arg
+
+
+def insert_ignoring_duplicates(model: type, row: dict):
+    """An INSERT of ``row`` that does nothing when a unique key has it already (ON
+    CONFLICT DO NOTHING on PostgreSQL and SQLite): with RETURNING, no row when it had."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).values(row).on_conflict_do_nothing()

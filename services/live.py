@@ -38,15 +38,18 @@ def booking_update(booking) -> None:
         "coach_id": booking.coach_id,
         "client_id": booking.client_id,
     }
-    for user_id in {booking.coach_id, booking.client_id}:
-        after_commit(emit, "booking_update", data, user_room(user_id))
+    after_commit(emit, "booking_update", data, _parties(booking))
 
 
 def payment_update(booking) -> None:
     """``payment_update`` to the booking's parties, after the commit."""
     data = {"booking_id": booking.id, "payment_status": booking.payment_status}
-    for user_id in {booking.coach_id, booking.client_id}:
-        after_commit(emit, "payment_update", data, user_room(user_id))
+    after_commit(emit, "payment_update", data, _parties(booking))
+
+
+def _parties(booking) -> list[str]:
+    """The rooms of the booking's coach and client: one emit (one publish) reaches both."""
+    return [user_room(booking.coach_id), user_room(booking.client_id)]
 
 
 def availability_update(coach_id: int, start: datetime, end: datetime) -> None:
@@ -73,7 +76,7 @@ def unread_changed(user_id: int, unread_count: int) -> None:
     after_commit(emit, "notification_read", {"unread_count": unread_count}, user_room(user_id))
 
 
-def emit(event: str, data: dict, room: str) -> None:
+def emit(event: str, data: dict, room: str | list[str]) -> None:
     """Emit now (through the message queue when there is one); never raises."""
     try:
         socketio.emit(event, data, to=room)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from extensions import db
 from models import Booking, SessionType
 from models.types import utcnow
-from services import emails, outbox
+from services import emails, outbox, payments
 from services.transactions import write_transaction
 from services.transitions import move_as_system
 
@@ -44,8 +44,17 @@ def run_all(now: datetime | None = None) -> dict[str, int]:
     return done
 
 
+def reconcile_payments(now: datetime) -> int:
+    """Bookings and refunds waiting for Stripe, checked against it and repaired."""
+    return payments.reconcile(now)
+
+
 def expire_holds(now: datetime) -> int:
-    """``pending_payment`` whose checkout hold has run out → ``expired`` (time freed)."""
+    """``pending_payment`` whose checkout hold has run out → ``expired`` (time freed).
+    With Stripe the reconciliation does it, after asking Stripe: a hold paid at the last
+    moment is confirmed, not expired."""
+    if payments.enabled():
+        return 0
     ids = _ids(
         Booking.status == "pending_payment",
         Booking.checkout_expires_at.is_not(None),
@@ -185,6 +194,7 @@ def _ids(*conditions) -> list[int]:
 
 
 SWEEPS: dict[str, Callable[[datetime], int]] = {
+    "reconcile_payments": reconcile_payments,
     "expire_holds": expire_holds,
     "expire_unpaid": expire_unpaid,
     "complete_ended": complete_ended,

@@ -21,7 +21,7 @@ from domain.status import BookingState, check_reschedule, check_transition, paym
 from extensions import db
 from models import Booking, Coupon, CouponRedemption, SessionType, TimeSuggestion, User
 from models.types import utcnow
-from services import calendar, notifications
+from services import calendar, notifications, payments
 from services.bookings import new_slot_key, payment_status_for, record
 from services.transactions import lock_calendar, write_transaction
 
@@ -126,6 +126,8 @@ def cancel(
         _move(booking, actor, target, user.id, now, reason)
         booking.cancellation_reason = reason
         amount = refund_due(booking, session_type, actor, now)
+        payments.queue_refund(booking, amount, "cancellation")  # paid through Stripe
+        payments.close_checkout(booking)  # not paid yet: nobody pays it any more
         notifications.booking_changed(booking, "booking_cancelled", user.id, reason, refund=amount)
     return booking, Refund(amount, "pending" if amount else "none")
 
@@ -199,12 +201,18 @@ def move_as_system(
         )
         if booking is None or not still_due(booking):
             return 0
-        try:
-            _move(booking, "system", target, None, now, note)
-        except AppError:
-            logger.info("booking %s: %s is no longer allowed", booking_id, target)
-            return 0
-        notifications.booking_changed(booking, kind, None, note)
+        return move_locked_as_system(booking, target, kind, now, note)
+
+
+def move_locked_as_system(booking: Booking, target: str, kind: str, now: datetime, note: str = ""):
+    """Move a booking the caller has row-locked, as the system, and report it: 1, or 0
+    when the status machine no longer allows it."""
+    try:
+        _move(booking, "system", target, None, now, note)
+    except AppError:
+        logger.info("booking %s: %s is no longer allowed", booking.id, target)
+        return 0
+    notifications.booking_changed(booking, kind, None, note)
     return 1
 
 
@@ -216,11 +224,15 @@ def _await_payment(booking: Booking, now: datetime) -> None:
 
 
 def _locked(user: User, booking_id: int) -> tuple[Booking, str]:
+    return locked_for(user.id, booking_id)
+
+
+def locked_for(user_id: int, booking_id: int) -> tuple[Booking, str]:
     """The booking, row-locked, and the caller's part in it; 404 for outsiders."""
     booking = db.session.scalar(select(Booking).where(Booking.id == booking_id).with_for_update())
-    if booking is None or user.id not in (booking.coach_id, booking.client_id):
+    if booking is None or user_id not in (booking.coach_id, booking.client_id):
         raise not_found("booking")
-    return booking, "coach" if user.id == booking.coach_id else "client"
+    return booking, "coach" if user_id == booking.coach_id else "client"
 
 
 def _state(booking: Booking) -> BookingState:

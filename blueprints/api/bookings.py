@@ -35,7 +35,7 @@ from domain.errors import not_found, validation_error
 from domain.pricing import PriceBreakdown
 from domain.status import BOOKING_STATUSES
 from models.bookings import PAYMENT_STATUSES
-from services import bookings, transitions
+from services import bookings, payments, transitions
 
 _ID = (1, MAX_ID)
 
@@ -100,6 +100,10 @@ class PaymentOut(OutSchema):
     checkout_url = out_str(allow_none=True)
     amount_paid = out_int()
     amount_refunded = out_int()
+
+
+class CheckoutOut(OutSchema):
+    checkout_url = out_str()
 
 
 class SuggestionOut(OutSchema):
@@ -285,6 +289,16 @@ def cancel(data: dict, booking_id: int):
     """Cancel; the answer carries the refund due by the policy."""
     booking, refund = transitions.cancel(_me(), booking_id, data["reason"])
     return {"booking": booking, "refund": refund}
+
+
+@blp.route("/<id:booking_id>/checkout", methods=["POST"])
+@api_login_required
+@blp.response(200, CheckoutOut)
+@blp.errors(401, 403, 404, 409, 502)
+@blp.doc(security=BEARER)
+def checkout(booking_id: int):
+    """The client's Stripe Checkout link for a booking waiting for payment."""
+    return {"checkout_url": payments.pay_link(booking_id, _me().id)}
 
 
 @blp.route("/<id:booking_id>/reschedule", methods=["POST"])

@@ -81,6 +81,7 @@ ROUTES = {
     ("POST", "/api/bookings/<id:booking_id>/suggest"): ("booking", {}, _suggest),
     ("POST", "/api/bookings/<id:booking_id>/choose"): ("booking", {}, {"suggestion_id": 1}),
     ("POST", "/api/bookings/<id:booking_id>/cancel"): ("booking", {}, {}),
+    ("POST", "/api/bookings/<id:booking_id>/checkout"): ("booking", {}, {}),
     ("POST", "/api/bookings/<id:booking_id>/reschedule"): (
         "booking",
         {},
@@ -134,6 +135,9 @@ ROUTES = {
     ("GET", "/bookings/<id:booking_id>/reschedule"): ("booking", {}, "web"),
     ("POST", "/bookings/<id:booking_id>/reschedule"): ("booking", {}, "web"),
     ("POST", "/bookings/<id:booking_id>/complete"): ("booking", {}, "web"),
+    ("POST", "/bookings/<id:booking_id>/pay"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/paid"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/checkout-cancelled"): ("booking", {}, "web"),
     ("POST", "/notifications/<id:notification_id>/read"): ("notification", {}, "web"),
 }
 

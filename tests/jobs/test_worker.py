@@ -62,6 +62,10 @@ def test_a_burst_worker_runs_the_send_job_the_app_queued(app, mail_port, tmp_pat
         worker = start_worker(env_for(app, mail_port), "--burst", log=tmp_path / "worker.log")
         try:
             code = worker.wait(WAIT_SECONDS * 2)
+        except subprocess.TimeoutExpired:
+            pytest.fail(
+                "the burst worker did not finish:\n" + (tmp_path / "worker.log").read_text()
+            )
         finally:
             worker.kill()
         assert code == 0, (tmp_path / "worker.log").read_text()

@@ -4,6 +4,7 @@ Socket.IO message queue."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -66,16 +67,25 @@ def test_an_event_emitted_by_an_rq_worker_reaches_a_client(
     person = make_client(app)
     socket = listen(person)
     data = {"booking_id": 7, "payment_status": "succeeded"}
-    jobs = Queue("default", connection=redis.Redis.from_url(redis_url))
+    connection = redis.Redis.from_url(redis_url)
+    connection.flushdb()  # no job an earlier test left for the burst worker to run first
+    jobs = Queue("default", connection=connection)
     job = jobs.enqueue(live.emit, "payment_update", data, live.user_room(person.id))
-    worker = subprocess.run(
+    env = process_env(database_url, redis_url, channel, tmp_path / "worker")
+    worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "app", "worker", "--burst"],
         cwd=ROOT,
-        env=process_env(database_url, redis_url, channel, tmp_path / "worker"),
-        capture_output=True,
+        env={**env, "PYTHONFAULTHANDLER": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=60,
     )
-    assert worker.returncode == 0, worker.stderr
-    assert job.get_status(refresh=True) == "finished", worker.stderr
+    try:
+        output, _ = worker.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.send_signal(signal.SIGABRT)  # the faulthandler prints every thread's stack
+        output, _ = worker.communicate()
+        pytest.fail(f"the burst worker did not finish:\n{output}")
+    assert worker.returncode == 0, output
+    assert job.get_status(refresh=True) == "finished", output
     assert socket.wait_for("payment_update") == data
