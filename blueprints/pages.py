@@ -9,6 +9,7 @@ from blueprints.forms import ConnectForm
 from blueprints.rendering import render_page
 from domain.errors import AppError
 from services import booking_views, catalog, connections
+from services import earnings as earnings_service
 
 bp = Blueprint("pages", __name__)
 
@@ -35,6 +36,16 @@ def dashboard():
         "sessions": booking_views.dashboard(user),
     }
     return render_page("pages/dashboard.html", **context)
+
+
+@bp.route("/earnings")
+@login_required
+def earnings():
+    """The coach's payments, refunds, platform fees and payouts (a client gets 403)."""
+    return render_page(
+        "pages/earnings.html",
+        earnings=earnings_service.earnings(current_user._get_current_object()),
+    )
 
 
 @bp.route("/connections", methods=["POST"])

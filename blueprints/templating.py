@@ -18,6 +18,7 @@ COACH_LINKS = (
     ("availability_pages.availability", "Availability"),
     ("catalog_pages.session_types", "Session types"),
     ("catalog_pages.coupons", "Coupons"),
+    ("pages.earnings", "Earnings"),
     ("settings_pages.settings", "Settings"),
 )
 CLIENT_LINKS = (
