@@ -200,8 +200,14 @@ def apply_session(session: dict, now: datetime) -> bool:
     if booking is None:
         return False
     payment = db.session.scalar(select(Payment).where(Payment.checkout_session_id == session["id"]))
-    if session.get("payment_status") == "paid" or session.get("status") == "complete":
+    if session.get("payment_status") == "paid":
         _paid(booking, payment, session, now)
+    elif session.get("status") == "complete":
+        # Completed with a payment method that settles later (a bank debit): the money
+        # is on its way; checkout.session.async_payment_succeeded will say it arrived.
+        if booking.amount_paid == 0 and booking.payment_status in ("payment_pending", "failed"):
+            booking.payment_status = "processing"
+            live.payment_update(booking)
     elif session.get("status") == "expired":
         if payment is not None and payment.status == "open":
             payment.status = "expired"
