@@ -70,6 +70,8 @@ def load_config() -> dict:
         "STRIPE_SECRET_KEY": _env("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": _env("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": _env("STRIPE_API_BASE"),
+        # Where Checkout pages live (the CSP lets the Pay form lead there).
+        "STRIPE_CHECKOUT_ORIGIN": _env("STRIPE_CHECKOUT_ORIGIN", "https://checkout.stripe.com"),
         "STRIPE_TIMEOUT_SECONDS": _int("STRIPE_TIMEOUT_SECONDS", 10),
         # How long a paid firm booking holds its time for the payment (Stripe: >= 30).
         "CHECKOUT_HOLD_MINUTES": _int("CHECKOUT_HOLD_MINUTES", 30),

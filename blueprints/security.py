@@ -25,12 +25,17 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "connect-src 'self'",
-        "form-action 'self'",
+        "form-action 'self' {checkout}",
         "base-uri 'self'",
         "object-src 'none'",
         "frame-ancestors 'none'",
     )
 )
+
+
+def content_security_policy() -> str:
+    """The policy; forms may also lead to Stripe Checkout (the Pay button's redirect)."""
+    return CONTENT_SECURITY_POLICY.format(checkout=current_app.config["STRIPE_CHECKOUT_ORIGIN"])
 
 
 def bearer_token() -> str | None:
@@ -205,7 +210,7 @@ def require_json_bodies() -> None:
 
 
 def security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")

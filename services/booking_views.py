@@ -156,6 +156,12 @@ def require_action(page: BookingPage, action: str, now: datetime | None = None) 
     state = BookingState(booking.status, booking.start_at, booking.end_at)
     if action == "reschedule":
         check_reschedule(page.actor, state, now, booking.session_type.full_refund_hours)
+    elif action == "pay":
+        raise AppError(
+            "invalid_transition",
+            "This booking has nothing to pay online.",
+            {"payment_status": [booking.payment_status]},
+        )
     else:
         target = dict(MOVES[page.actor])[action]
         check_transition(page.actor, state, target, now)

@@ -110,6 +110,10 @@
     if (data.booking_id === shownBooking()) refreshBooking();
   });
 
+  socket.on("payment_update", function (data) {
+    if (data && data.booking_id === shownBooking()) refreshBooking();
+  });
+
   socket.on("notification", function (data) {
     if (!data) return;
     showUnread(data.unread_count);

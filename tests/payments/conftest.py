@@ -25,6 +25,7 @@ def app_config(stripe_server) -> dict:
         "STRIPE_SECRET_KEY": "sk_test_coachbook",
         "STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "STRIPE_API_BASE": stripe_server.base_url,
+        "STRIPE_CHECKOUT_ORIGIN": stripe_server.base_url,  # its Checkout pages
         "STRIPE_MAX_NETWORK_RETRIES": 0,
         "STRIPE_TIMEOUT_SECONDS": 2,
         "BASE_URL": "https://coachbook.example",

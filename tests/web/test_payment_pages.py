@@ -184,11 +184,6 @@ def test_cancelling_the_hold_frees_the_time_and_expires_the_session(app, api, st
     assert PAY not in text_of(browser.get(page_url(booking["id"])))
 
 
-# services/booking_views.py require_action looks "pay" up in MOVES, which has no "pay":
-# a KeyError (500) instead of the page's "nothing to pay" answer.
-NOTHING_TO_PAY_BUG = "require_action(page, 'pay') raises KeyError: 'pay' (500)"
-
-
 def refused_payment(app, browser, booking_id: int) -> None:
     """POST /pay on a booking with nothing to pay: back to the page with an error toast,
     nothing changed."""
@@ -200,7 +195,6 @@ def refused_payment(app, browser, booking_id: int) -> None:
     assert stored_booking(app, booking_id) == before
 
 
-@pytest.mark.xfail(strict=True, reason=NOTHING_TO_PAY_BUG, raises=AssertionError)
 def test_pay_now_on_a_cancelled_hold_is_refused_without_a_new_session(app, api, stripe_server):
     scene, booking = paid_booking(app, api)
     browser = signed_in(app, scene.client)
@@ -228,7 +222,6 @@ class TestWithoutStripe:
             assert f"/bookings/{booking['id']}/pay" not in shown.get_data(as_text=True)
         assert stored_booking(app, booking["id"])["payment_status"] == "offline"
 
-    @pytest.mark.xfail(strict=True, reason=NOTHING_TO_PAY_BUG, raises=AssertionError)
     def test_pay_now_is_refused_with_nothing_to_pay_online(self, app, api):
         scene = make_scene(app, api, price_amount=PRICE)
         booking = booked(api, scene, at(10))
