@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         booking_pages,
         calendar_pages,
         catalog_pages,
+        feed_pages,
         health,
         notification_pages,
         pages,
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
         settings_pages.bp,
         notification_pages.bp,
         stripe_webhook.bp,
+        feed_pages.bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

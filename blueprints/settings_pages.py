@@ -22,7 +22,7 @@ from blueprints.settings_forms import PasswordForm, ProfileForm, profile_data
 from blueprints.toasts import toast
 from domain.errors import AppError
 from domain.timezones import timezone_names
-from services import accounts, sign_ins, web_sessions
+from services import accounts, feeds, sign_ins, web_sessions
 
 bp = Blueprint("settings_pages", __name__)
 TEMPLATE = "settings/settings.html"
@@ -74,6 +74,7 @@ def _page(profile_form=None, password_form=None) -> dict:
         "sign_ins": web_sessions.live_sessions(user),
         "this_sign_in": g.get("web_session_id"),
         "zones": timezone_names(),
+        "feed_url": feeds.feed_url(user),
         "oob": False,
     }
 
@@ -169,6 +170,16 @@ def end_other_sign_ins():
     ended = sign_ins.end_other_sign_ins(_user(), keep=g.get("web_session_id"))
     toast(f"Signed out everywhere else ({ended} sign-in{'s' if ended != 1 else ''} ended).")
     return _sign_ins_answer()
+
+
+@bp.route("/settings/feed/rotate", methods=["POST"])
+@login_required
+def rotate_feed():
+    feeds.rotate(_user())
+    toast("Your calendar feed has a new address; the old one no longer works.")
+    if not is_htmx():
+        return redirect(url_for("settings_pages.settings"))
+    return _answer(("feed",), **_page())
 
 
 def _sign_ins_answer():

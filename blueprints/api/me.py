@@ -23,7 +23,7 @@ from domain.currencies import is_valid_currency
 from domain.origins import normalise_origin
 from domain.slugs import is_valid_slug
 from domain.visibility import PRIVACY_VALUES
-from services import accounts
+from services import accounts, feeds
 
 
 class PasswordChangeSchema(BaseSchema):
@@ -98,6 +98,30 @@ def update(changes: dict):
     Omitted fields keep their values: ``{}`` changes nothing and answers the profile."""
     user = accounts.update_profile(current_user._get_current_object(), changes)
     return {"user": user}
+
+
+class FeedOut(OutSchema):
+    url = fields.String(required=True)
+
+
+@blp.route("/feed", methods=["GET"])
+@api_login_required
+@blp.response(200, FeedOut)
+@blp.errors(401)
+@blp.doc(security=BEARER)
+def feed():
+    """Your private iCalendar feed URL (subscribe to it in a calendar app)."""
+    return {"url": feeds.feed_url(current_user._get_current_object())}
+
+
+@blp.route("/feed/rotate", methods=["POST"])
+@api_login_required
+@blp.response(200, FeedOut)
+@blp.errors(401)
+@blp.doc(security=BEARER)
+def rotate_feed():
+    """A new feed URL; the old one answers 404 from now on."""
+    return {"url": feeds.rotate(current_user._get_current_object())}
 
 
 @blp.route("/password", methods=["POST"])

@@ -137,6 +137,7 @@ ROUTES = {
     ("POST", "/bookings/<id:booking_id>/complete"): ("booking", {}, "web"),
     ("POST", "/bookings/<id:booking_id>/pay"): ("booking", {}, "web"),
     ("GET", "/bookings/<id:booking_id>/paid"): ("booking", {}, "web"),
+    ("GET", "/bookings/<id:booking_id>/booking.ics"): ("booking", {}, "web"),
     ("GET", "/bookings/<id:booking_id>/checkout-cancelled"): ("booking", {}, "web"),
     ("POST", "/notifications/<id:notification_id>/read"): ("notification", {}, "web"),
 }

@@ -177,7 +177,7 @@ def test_paying_an_accepted_request_shows_it_paid_live(app, api, client, web, st
     booking = api.post("/api/bookings", json=body, as_=chris).get_json()["booking"]
     accepted = api.post(f"/api/bookings/{booking['id']}/accept", json={}, as_=coach)
     assert accepted.get_json()["booking"]["payment"]["status"] == "payment_pending"
-    # The page's Pay form is blocked by the CSP (above): the API gives the same link.
+    # The checkout link the page's Pay form leads to (the test above clicks that form).
     link = api.post(f"/api/bookings/{booking['id']}/checkout", as_=chris).get_json()
     page, payment = web.page, payment_of(web.page)
     page_of_booking = web.url(f"/bookings/{booking['id']}")
