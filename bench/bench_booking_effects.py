@@ -36,7 +36,6 @@ import http.client
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -52,7 +51,7 @@ from rq import Queue
 import jobs
 from app import create_app
 from bench.bench_bookings import ZONE, _booking, _client_token, _free_starts, _seed
-from bench.bench_live import ROOT, _free_port, _wait_until_up
+from bench.bench_live import _free_port, served_by
 from bench.databases import on_each_database
 from bench.harness import Result
 from extensions import db
@@ -167,17 +166,8 @@ def _served(variant: str, database_url: str, redis_url: str, secret: str, tmp: s
     command = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "20"]
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "1", "--log-level", "warning"]
     command += [f"bench.bench_booking_effects:served_app('{variant}')"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
-    try:
-        _wait_until_up(f"http://127.0.0.1:{port}", process)
+    with served_by(command, env, f"http://127.0.0.1:{port}"):
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager

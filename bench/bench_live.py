@@ -172,11 +172,19 @@ def _other_process(database_url, redis_url, channel, secret, tmp) -> Iterator[st
     command = [sys.executable, "-m", "gunicorn", "-w", "1", "--threads", "20"]
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "1"]
     command += ["--log-level", "warning", "app:create_app()"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
+    with served_by(command, env, base):
+        yield base
+
+
+@contextmanager
+def served_by(command: list[str], env: dict, base: str) -> Iterator[None]:
+    """A server process from ``command``, up (``/healthz`` answers at ``base``) until the
+    block ends; then stopped (killed if it does not stop within 10 s)."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
         _wait_until_up(base, process)
-        yield base
+        yield
     finally:
         process.terminate()
         try:
