@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
         booking_pages,
         calendar_pages,
         catalog_pages,
+        embed_pages,
         feed_pages,
         health,
         notification_pages,
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         notification_pages.bp,
         stripe_webhook.bp,
         feed_pages.bp,
+        embed_pages.bp,
     ):
         app.register_blueprint(blueprint)
     init_api(app)

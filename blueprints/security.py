@@ -28,14 +28,24 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self' {checkout}",
         "base-uri 'self'",
         "object-src 'none'",
-        "frame-ancestors 'none'",
+        "frame-ancestors {ancestors}",
     )
 )
 
 
 def content_security_policy() -> str:
-    """The policy; forms may also lead to Stripe Checkout (the Pay button's redirect)."""
-    return CONTENT_SECURITY_POLICY.format(checkout=current_app.config["STRIPE_CHECKOUT_ORIGIN"])
+    """The policy; forms may also lead to Stripe Checkout (the Pay button's redirect).
+
+    No page may be framed, except what a view allows with ``allow_framing`` (the embed)."""
+    ancestors = g.get("frame_ancestors") or ("'none'",)
+    return CONTENT_SECURITY_POLICY.format(
+        checkout=current_app.config["STRIPE_CHECKOUT_ORIGIN"], ancestors=" ".join(ancestors)
+    )
+
+
+def allow_framing(ancestors: list[str]) -> None:
+    """Let this answer be framed by these sources (``'self'``, origins, or ``*``)."""
+    g.frame_ancestors = tuple(ancestors)
 
 
 def bearer_token() -> str | None:
@@ -213,7 +223,8 @@ def security_headers(response):
     response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    if not g.get("frame_ancestors"):  # the CSP's frame-ancestors decides for the embed
+        response.headers.setdefault("X-Frame-Options", "DENY")
     # API answers and every page a signed-in user sees are theirs alone: no cache (a
     # shared proxy, the browser's back button after logout) may keep a copy.
     personal = request.endpoint != "static" and current_user.is_authenticated
