@@ -1,5 +1,6 @@
 """WTForms for the settings page: the profile (name, time zone and, for coaches, the
-coach-only settings of ``services.accounts.COACH_ONLY_FIELDS``) and the password change.
+coach-only settings of ``services.accounts.COACH_ONLY_FIELDS``), the websites that may
+embed a coach's calendar, and the password change.
 
 As on the catalog pages (blueprints/catalog_forms.py), the form parses, ``api_body()``
 builds what the JSON API would be sent (``PATCH /api/me``, ``POST /api/me/password``) and
@@ -54,10 +55,6 @@ class ProfileForm(FlaskForm):
         "Your address",
         description="3-64 lower-case letters, digits and single hyphens.",
     )
-    embed_domains = TextAreaField(
-        "Websites that may embed your calendar",
-        description="One origin per line, e.g. https://coach.example.com",
-    )
 
     def __init__(self, *args, coach: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -65,7 +62,8 @@ class ProfileForm(FlaskForm):
         self.vat_fraction: Decimal | None = None
         if not coach:
             for name in COACH_ONLY_FIELDS:
-                del self[name]
+                if name in self:
+                    del self[name]
 
     def validate_vat_rate(self, field) -> None:
         """A percentage from 0 to below 100 with at most 2 decimals: the API's fraction
@@ -82,11 +80,6 @@ class ProfileForm(FlaskForm):
             raise FieldError("Use at most 2 decimals, e.g. 7.25.")
         self.vat_fraction = percent.scaleb(-2)
 
-    def origins(self) -> list[str]:
-        return [
-            line.strip() for line in (self.embed_domains.data or "").splitlines() if line.strip()
-        ]
-
     def api_body(self) -> dict:
         body = {"name": self.name.data, "timezone": (self.timezone.data or "").strip()}
         if self.coach:
@@ -95,7 +88,6 @@ class ProfileForm(FlaskForm):
                 "currency": self.currency.data,
                 "vat_rate": str(self.vat_fraction if self.vat_fraction is not None else 0),
                 "slug": (self.slug.data or "").strip(),
-                "embed_domains": self.origins(),
             }
         return body
 
@@ -110,9 +102,30 @@ def profile_data(user) -> dict:
             "currency": user.currency,
             "vat_rate": Decimal(format(percent, "f")),
             "slug": user.slug,
-            "embed_domains": "\n".join(user.embed_domains or []),
         }
     return data
+
+
+class EmbedForm(FlaskForm):
+    """The websites that may frame the coach's embedded calendar (``embed_domains``)."""
+
+    embed_domains = TextAreaField(
+        "Websites that may embed your calendar",
+        description="One origin per line, e.g. https://coach.example.com. Other sites "
+        "cannot show it.",
+    )
+
+    def origins(self) -> list[str]:
+        return [
+            line.strip() for line in (self.embed_domains.data or "").splitlines() if line.strip()
+        ]
+
+    def api_body(self) -> dict:
+        return {"embed_domains": self.origins()}
+
+
+def embed_data(user) -> dict:
+    return {"embed_domains": "\n".join(user.embed_domains or [])}
 
 
 class PasswordForm(FlaskForm):

@@ -1,5 +1,6 @@
 """The signed-in user's settings: profile (name, time zone and, for coaches, privacy,
-currency, VAT, address and embed domains), password, and the list of sign-ins.
+currency, VAT and address), password, the list of sign-ins, the calendar feed and, for
+coaches, the embed snippet with its allowed websites and a live preview.
 
 Each form posts on its own and calls the service the JSON API calls (``PATCH /api/me``,
 ``POST /api/me/password``) with the values the API would hand it, after the API's own
@@ -9,7 +10,7 @@ sign-ins card is swapped out of band when a change ends or shows sign-ins differ
 
 from __future__ import annotations
 
-from flask import Blueprint, g, make_response, redirect, url_for
+from flask import Blueprint, current_app, g, make_response, redirect, url_for
 from flask_login import current_user, login_required, logout_user
 from jinja2_fragments.flask import render_block
 
@@ -18,7 +19,13 @@ from blueprints.catalog_forms import check_like_the_api, place_errors
 from blueprints.errors import STATUS_BY_CODE
 from blueprints.rendering import is_htmx, render_page
 from blueprints.security import auth_rate_limits
-from blueprints.settings_forms import PasswordForm, ProfileForm, profile_data
+from blueprints.settings_forms import (
+    EmbedForm,
+    PasswordForm,
+    ProfileForm,
+    embed_data,
+    profile_data,
+)
 from blueprints.toasts import toast
 from domain.errors import AppError
 from domain.timezones import timezone_names
@@ -65,12 +72,14 @@ def _user():
     return current_user._get_current_object()
 
 
-def _page(profile_form=None, password_form=None) -> dict:
+def _page(profile_form=None, password_form=None, embed_form=None) -> dict:
     user = _user()
     return {
         "profile_form": profile_form
         or ProfileForm(formdata=None, data=profile_data(user), coach=user.is_coach),
         "password_form": password_form or PasswordForm(formdata=None),
+        "embed_form": embed_form or EmbedForm(formdata=None, data=embed_data(user)),
+        "embed_script": current_app.config["BASE_URL"].rstrip("/") + "/static/embed.js",
         "sign_ins": web_sessions.live_sessions(user),
         "this_sign_in": g.get("web_session_id"),
         "zones": timezone_names(),
@@ -92,7 +101,7 @@ def _answer(blocks: tuple[str, ...], status: int = 200, **context):
 
 
 def _entries(form) -> dict:
-    return {"embed_domains": form.origins()} if getattr(form, "coach", False) else {}
+    return {"embed_domains": form.origins()} if isinstance(form, EmbedForm) else {}
 
 
 def _saved(form, write) -> bool:
@@ -124,9 +133,29 @@ def update_profile():
         toast("Settings saved.")
         if not is_htmx():
             return redirect(url_for("settings_pages.settings"))
-        return _answer(("profile", "sign_ins"), **_page())
+        # The embed card says whether the (new) privacy and address can be embedded.
+        return _answer(("profile", "sign_ins", "embed"), **_page())
     status = getattr(form, "refusal_status", 400)
     return _answer(("profile",), status=status, **_page(profile_form=form))
+
+
+@bp.route("/settings/embed", methods=["POST"])
+@login_required
+def update_embed():
+    """The websites that may embed the coach's calendar (``PATCH /api/me``'s
+    ``embed_domains``)."""
+    user = _user()
+    if not user.is_coach:
+        raise AppError("forbidden", "Only coaches have a calendar to embed.")
+    form = EmbedForm()
+    data = check_like_the_api(form, ProfileSchema(), lists=lambda: _entries(form))
+    if data is not None and _saved(form, lambda: accounts.update_profile(user, data)):
+        toast("Embed settings saved.")
+        if not is_htmx():
+            return redirect(url_for("settings_pages.settings"))
+        return _answer(("embed",), **_page())
+    status = getattr(form, "refusal_status", 400)
+    return _answer(("embed",), status=status, **_page(embed_form=form))
 
 
 @bp.route("/settings/password", methods=["POST"])

@@ -13,8 +13,8 @@ import pytest
 
 from tests.api.booking_setup import at, booked, make_scene
 from tests.api.scheduling import MONDAY
-from tests.factories import make_coach, make_session_type
-from tests.helpers import web_login
+from tests.factories import make_coach, make_session_type, user_row
+from tests.helpers import csrf_token, web_login
 
 SITE = "https://coach.example.com"
 ZONE = "Europe/Berlin"
@@ -178,3 +178,97 @@ def test_hostile_values_are_escaped_in_the_page(app, api, client):
     html = client.get(embed_path(scene.coach.slug)).text
 
     assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+# --- the settings card -----------------------------------------------------------------
+
+
+def settings_browser(app, person):
+    browser = app.test_client()
+    assert web_login(browser, person.email, person.password).status_code == 302
+    return browser
+
+
+def post_embed(browser, domains: str, **kwargs):
+    token = csrf_token(browser, "/settings")
+    return browser.post(
+        "/settings/embed", data={"embed_domains": domains, "csrf_token": token}, **kwargs
+    )
+
+
+def test_the_settings_card_gives_the_snippet_and_a_preview(app, scene):
+    page = settings_browser(app, scene.coach).get("/settings").text
+
+    base = app.config["BASE_URL"].rstrip("/")
+    snippet = f'&lt;script src="{base}/static/embed.js" data-coach="{scene.coach.slug}" async&gt;'
+    assert snippet in page
+    assert 'data-embed-preview data-src="/static/embed.js"' in page
+    assert f"{SITE}</textarea>" in page
+    assert 'id="embed-not-public"' not in page
+
+
+def test_the_card_says_when_the_calendar_is_not_public(app):
+    coach = make_coach(app, calendar_privacy="connected")
+
+    page = settings_browser(app, coach).get("/settings").text
+
+    assert "Only a public calendar can be embedded, and yours is connected" in page
+
+
+def test_a_coach_sets_the_websites_that_may_embed(app, scene, client):
+    browser = settings_browser(app, scene.coach)
+
+    response = post_embed(browser, "HTTPS://Shop.Example.com:443/\n\nhttp://localhost:8080\n")
+
+    assert response.status_code == 302
+    assert "Embed settings saved." in browser.get("/settings").text
+    stored = user_row(app, scene.coach)["embed_domains"]
+    assert stored == ["http://localhost:8080", "https://shop.example.com"]
+    ancestors = frame_ancestors(client.get(embed_path(scene.coach.slug)))
+    assert ancestors == ["'self'", "http://localhost:8080", "https://shop.example.com"]
+
+
+def test_saving_with_htmx_swaps_the_card(app, scene):
+    browser = settings_browser(app, scene.coach)
+
+    response = post_embed(browser, "https://new.example.com", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    html = response.text
+    assert html.lstrip().startswith('<section class="card" id="settings-embed"')
+    assert "https://new.example.com</textarea>" in html
+
+
+@pytest.mark.parametrize(
+    ("domains", "message"),
+    [
+        ("https://ok.example.com\nftp://files.example.com",
+         "ftp://files.example.com: must be an origin such as https://coach.example.com"),
+        ("https://a.example.com/path",
+         "https://a.example.com/path: must be an origin such as https://coach.example.com"),
+        ("*", "*: must be an origin such as https://coach.example.com"),
+        ("\n".join(f"https://s{n}.example.com" for n in range(21)),
+         "Longer than maximum length 20."),
+    ],
+)  # fmt: skip
+def test_bad_websites_are_refused_next_to_the_field_and_nothing_changes(
+    app, scene, domains, message
+):
+    browser = settings_browser(app, scene.coach)
+    before = user_row(app, scene.coach)
+
+    response = post_embed(browser, domains)
+
+    assert response.status_code == 400
+    assert "<html" in response.text
+    found = re.search(r'<p class="field-error" id="embed_domains-error">(.*?)</p>', response.text)
+    assert found and message in unescape(found.group(1))
+    assert user_row(app, scene.coach) == before
+
+
+def test_a_client_has_no_embed_card_and_may_not_post_it(app, scene):
+    browser = settings_browser(app, scene.client)
+
+    assert 'id="settings-embed"' not in browser.get("/settings").text
+    assert post_embed(browser, SITE).status_code == 403
+    assert user_row(app, scene.client)["embed_domains"] == []

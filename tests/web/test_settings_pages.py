@@ -25,7 +25,6 @@ COACH_FORM = {
     "currency": "JPY",
     "vat_rate": "19",
     "slug": "dana-coaching",
-    "embed_domains": "HTTPS://Coach.Example.com:443/\n\nhttp://localhost:8080\n",
 }
 COACH_JSON = {
     "name": "  Dana Demo ",
@@ -34,7 +33,6 @@ COACH_JSON = {
     "currency": "JPY",
     "vat_rate": "0.19",
     "slug": "dana-coaching-2",
-    "embed_domains": ["HTTPS://Coach.Example.com:443/", "http://localhost:8080"],
 }
 
 
@@ -108,7 +106,6 @@ def test_a_coach_changes_every_setting_as_the_api_would(app, api):
     assert api.patch("/api/me", json=COACH_JSON, as_=by_api).status_code == 200
     stored = settings_of(app, on_page)
     assert stored == settings_of(app, by_api) | {"slug": "dana-coaching"}
-    assert stored["embed_domains"] == ["http://localhost:8080", "https://coach.example.com"]
     assert str(stored["vat_rate"]) == "0.19"
     page = browser.get(SETTINGS)
     assert "Settings saved." in page_text(page)
@@ -203,12 +200,6 @@ def test_a_slug_in_use_is_shown_next_to_the_field_and_nothing_changes(app):
         ({"slug": "No Spaces"}, "slug",
          "Use 3-64 lower-case letters, digits and single hyphens."),
         ({"slug": "api"}, "slug", "Use 3-64 lower-case letters, digits and single hyphens."),
-        ({"embed_domains": "https://ok.example.com\nftp://files.example.com"}, "embed_domains",
-         "ftp://files.example.com: must be an origin such as https://coach.example.com"),
-        ({"embed_domains": "https://a.example.com/path"}, "embed_domains",
-         "https://a.example.com/path: must be an origin such as https://coach.example.com"),
-        ({"embed_domains": "\n".join(f"https://s{n}.example.com" for n in range(21))},
-         "embed_domains", "Longer than maximum length 20."),
     ],
 )  # fmt: skip
 def test_a_bad_setting_is_refused_next_to_its_field_and_nothing_changes(
