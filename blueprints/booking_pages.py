@@ -159,9 +159,10 @@ def pay(booking_id: int):
 def paid(booking_id: int):
     """Back from Stripe Checkout: the payment counts once Stripe confirms it (the webhook,
     or asking Stripe here); until then the booking says "processing"."""
-    booking_views.booking_page(_me(), booking_id)  # the 404 of a stranger first
-    payments.returned_from_checkout(booking_id)
-    page = booking_views.booking_page(_me(), booking_id)
+    page = booking_views.booking_page(_me(), booking_id)  # the 404 of a stranger first
+    if page.actor == "client":  # only the payer comes back from Checkout
+        payments.returned_from_checkout(booking_id)
+        page = booking_views.booking_page(_me(), booking_id)
     if page.booking.amount_paid:
         toast("Payment received: you're booked.")
     else:

@@ -145,6 +145,17 @@ def test_stripe_down_on_return_says_processing_until_the_webhook_confirms(
     assert (stored["status"], stored["payment_status"]) == ("confirmed", "succeeded")
 
 
+def test_the_coach_opening_the_success_address_changes_nothing(app, api, stripe_server):
+    scene, booking = paid_booking(app, api)
+    before = stored_booking(app, booking["id"])
+
+    shown = signed_in(app, scene.coach).get(page_url(booking["id"], "paid"), follow_redirects=True)
+
+    assert shown.status_code == 200
+    assert payment_shown(shown) != "processing"
+    assert stored_booking(app, booking["id"]) == before
+
+
 def test_back_from_checkout_without_paying_keeps_the_hold_and_offers_pay_and_cancel(
     app, api, stripe_server
 ):
