@@ -109,6 +109,9 @@ def tick() -> None:
         click.echo(f"{name}: {count}")
 
 
+DEMO_EMBED_ORIGIN = "http://localhost:8000"
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
@@ -117,6 +120,8 @@ def seed_demo() -> None:
     coach.calendar_privacy = "public"
     coach.currency = "EUR"
     coach.vat_rate = Decimal("0.19")
+    # docs/examples/embed served by ``python -m http.server 8000`` shows the embed.
+    coach.embed_domains = sorted({*(coach.embed_domains or []), DEMO_EMBED_ORIGIN})
     client = _user(DEMO_CLIENT)
     robin = _user(DEMO_SECOND_CLIENT)
     for values in DEMO_SESSION_TYPES:

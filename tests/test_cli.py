@@ -55,6 +55,8 @@ def test_seed_demo_coach_is_public_in_berlin_with_eur_and_19_percent_vat(app):
             "0.19",
         )
         assert coach.calendar_privacy == "public"
+        # docs/examples/embed, served on localhost:8000, may show the demo calendar.
+        assert coach.embed_domains == ["http://localhost:8000"]
         types = {st.name: st for st in db.session.scalars(select(SessionType))}
         assert types["Free intro call"].price_amount == 0
         assert types["Free intro call"].duration_default == 30
