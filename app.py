@@ -6,17 +6,17 @@ what ``flask --app app`` and ``gunicorn app:app`` load.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models  # noqa: F401  (registers every table with the metadata)
 from blueprints.bodies import StrictRequest
 from config import finalise_config, load_config
 from extensions import csrf, db, limiter, login_manager, migrate, socketio
-from services import effects
+from services import effects, log_context
 from services.transactions import install_sqlite_hooks
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -34,9 +34,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.jinja_env.undefined = StrictUndefined
     app.json.sort_keys = False
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    log_context.configure(app.config.get("LOG_FORMAT") or "text")
+    proxies = app.config.get("TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -97,6 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     # Registered before any blueprint: every route with an id uses ``<id:...>``.
     app.url_map.converters["id"] = IdConverter
     register_error_handlers(app)
+    from blueprints.request_ids import init_request_ids
+
+    init_request_ids(app)
     init_security(app)
     from blueprints.toasts import init_toasts
 

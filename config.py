@@ -94,6 +94,15 @@ def load_config() -> dict:
         # An email still unsent after this many attempts is marked failed (and logged).
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
+        # Logs: "text" lines for people, "json" lines for a log collector.
+        "LOG_FORMAT": _env("LOG_FORMAT", "json" if app_env == "production" else "text"),
+        # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For/-Proto/
+        # -Host are believed only then: without a proxy anyone could send them.
+        "TRUSTED_PROXY_COUNT": _int("TRUSTED_PROXY_COUNT", 0),
+        # PostgreSQL connections per app process (each worker process has its own pool).
+        "DATABASE_POOL_SIZE": _int("DATABASE_POOL_SIZE", 10),
+        "DATABASE_MAX_OVERFLOW": _int("DATABASE_MAX_OVERFLOW", 10),
+        "DATABASE_POOL_TIMEOUT": _int("DATABASE_POOL_TIMEOUT", 10),
     }
 
 
@@ -128,6 +137,19 @@ def finalise_config(config: dict) -> None:
     # A calendar tab stays open for hours: bind the token to the session, not the clock.
     config["WTF_CSRF_TIME_LIMIT"] = None
     config["SQLALCHEMY_TRACK_MODIFICATIONS"] = False
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        config.setdefault(
+            "SQLALCHEMY_ENGINE_OPTIONS",
+            {
+                "pool_size": config.get("DATABASE_POOL_SIZE", 10),
+                "max_overflow": config.get("DATABASE_MAX_OVERFLOW", 10),
+                "pool_timeout": config.get("DATABASE_POOL_TIMEOUT", 10),
+                "pool_pre_ping": True,  # a restarted server costs no request an error
+                "pool_recycle": 1800,
+            },
+        )
+    if config.get("LOG_FORMAT") not in (None, "text", "json"):
+        raise RuntimeError("LOG_FORMAT must be text or json.")
     config["RATELIMIT_HEADERS_ENABLED"] = True
     # A Redis outage must not lock everybody out: fall back to per-process counting.
     config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True

@@ -21,6 +21,7 @@ from functools import cache
 from flask import Flask, current_app
 
 from services.effects import after_commit
+from services.log_context import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -41,13 +42,20 @@ def dispatch(task: Callable, *args) -> None:
         import redis
 
         try:
-            queue(app).enqueue(task, *args, job_timeout=JOB_TIMEOUT_SECONDS)
+            queue(app).enqueue(
+                task, *args, job_timeout=JOB_TIMEOUT_SECONDS, meta=job_meta()
+            )
         except redis.RedisError:
             logger.warning(
                 "Redis unreachable: %s%s left for the periodic sweep", task.__name__, args
             )
         return
     run_in_process(app, task, *args)
+
+
+def job_meta() -> dict:
+    """What a job carries from the request that caused it: its id, for the logs."""
+    return {"request_id": current_request_id()}
 
 
 def run_in_process(app: Flask, task: Callable, *args) -> None:

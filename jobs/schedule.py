@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, current_app
 
 from jobs import queue, run_in_process
+from services.log_context import bound
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +87,11 @@ def _worker_class():
         """RQ's SimpleWorker, its command channel read in short waits: RQ reads it in
         60-second waits and closes it while a read is pending, so a stopping worker
         (burst mode done, or a SIGTERM) could hang for up to a minute."""
+
+        def perform_job(self, job, *args, **kwargs):
+            """Run the job logging as the request that enqueued it (``meta``)."""
+            with bound(job.meta.get("request_id")):
+                return super().perform_job(job, *args, **kwargs)
 
         def subscribe(self):
             self.log.info("Worker %s: subscribing to %s", self.name, self.pubsub_channel_name)

@@ -27,6 +27,8 @@ from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from services.log_context import NO_REQUEST, bound, current_request_id
+
 logger = logging.getLogger(__name__)
 
 _KEY = "after_commit"
@@ -64,7 +66,7 @@ def _hand_over(_error=None) -> None:
     for the interpreter)."""
     pending = g.pop(_KEY, None)
     if pending:
-        Dispatcher.of(current_app._get_current_object()).put(pending)
+        Dispatcher.of(current_app._get_current_object()).put(pending, current_request_id())
 
 
 def run(pending: list) -> None:
@@ -107,8 +109,9 @@ class Dispatcher:
                     dispatcher = app.extensions["effects_dispatcher"] = cls(app)
         return dispatcher
 
-    def put(self, pending: list) -> None:
-        self.queue.put(pending)
+    def put(self, pending: list, request_id: str = NO_REQUEST) -> None:
+        """Run ``pending`` on the thread, logging (and enqueueing jobs) as ``request_id``."""
+        self.queue.put((request_id, pending))
 
     def drain(self, timeout: float) -> bool:
         """Wait until every effect handed over so far has run; False on timeout."""
@@ -122,9 +125,9 @@ class Dispatcher:
 
     def _loop(self) -> None:
         while True:
-            pending = self.queue.get()
+            request_id, pending = self.queue.get()
             try:
-                with self.app.app_context():
+                with self.app.app_context(), bound(request_id):
                     run(pending)
             except Exception:  # never let the thread die
                 logger.exception("after-commit effects failed")
