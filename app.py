@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, url_for
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import models  # noqa: F401  (registers every table with the metadata)
 from blueprints.bodies import StrictRequest
 from config import finalise_config, load_config
-from extensions import csrf, db, limiter, login_manager, migrate, socketio
+from extensions import csrf, db, limiter, login_manager, migrate, socketio, static_digest
 from services import effects, log_context
 from services.transactions import install_sqlite_hooks
 
@@ -59,6 +59,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    static_digest.init_app(app)
+    if app.config["APP_ENV"] != "production":
+        # Plain names while developing: an edited file shows at once, whatever a
+        # ``flask digest compile`` left in static/.
+        app.jinja_env.globals["static_url_for"] = url_for
     effects.install(db.session, app)
     from jobs.schedule import start_in_process
 

@@ -95,6 +95,7 @@ def load_config() -> dict:
         "MAIL_MAX_ATTEMPTS": _int("MAIL_MAX_ATTEMPTS", 8),
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
         # Logs: "text" lines for people, "json" lines for a log collector.
+        "COOKIE_SECURE": _env("COOKIE_SECURE", "true").lower() in {"1", "true", "yes"},
         "LOG_FORMAT": _env("LOG_FORMAT", "json" if app_env == "production" else "text"),
         # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For/-Proto/
         # -Host are believed only then: without a proxy anyone could send them.
@@ -117,8 +118,10 @@ def finalise_config(config: dict) -> None:
                 f"{MIN_PRODUCTION_SECRET_LENGTH} characters (set SECRET_KEY; "
                 "python -c 'import secrets; print(secrets.token_hex(32))' makes one)."
             )
-        config["SESSION_COOKIE_SECURE"] = True
-        config["REMEMBER_COOKIE_SECURE"] = True
+        # Cookies only over HTTPS; COOKIE_SECURE=false for a stack tried on plain HTTP.
+        secure = config.get("COOKIE_SECURE", True)
+        config["SESSION_COOKIE_SECURE"] = secure
+        config["REMEMBER_COOKIE_SECURE"] = secure
     if not config.get("SECRET_KEY"):
         config["SECRET_KEY"] = _instance_secret(instance_path)
     config.setdefault("OUTBOX_PATH", str(instance_path / "outbox"))

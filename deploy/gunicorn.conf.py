@@ -28,6 +28,9 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 proc_name = "coachbook-web"
+# gunicorn 24+ opens a control socket in ~/.gunicorn by default: one path for every
+# gunicorn of the user, so two stacks (or a benchmark's) would fight over it.
+control_socket_disable = True
 
 
 def worker_exit(server, worker):
