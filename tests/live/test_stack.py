@@ -66,11 +66,9 @@ class Stack:
 
     def gunicorn(self, name: str, workers: int) -> str:
         port = free_port()
-        self.start(
-            name,
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
-            + ["-w", str(workers), "-b", f"127.0.0.1:{port}", "--graceful-timeout", "10"],
-        )
+        gunicorn = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+        options = ["-w", str(workers), "-b", f"127.0.0.1:{port}", "--graceful-timeout", "10"]
+        self.start(name, [*gunicorn, *options])
         return f"http://127.0.0.1:{port}"
 
     def log(self, name: str) -> str:
