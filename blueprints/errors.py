@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from blueprints.paths import is_machine_request
@@ -34,6 +35,7 @@ STATUS_BY_CODE = {
     "rate_limited": 429,
     "internal_error": 500,
     "payment_error": 502,
+    "service_unavailable": 503,
 }
 
 CODE_BY_STATUS = {
@@ -54,7 +56,10 @@ MESSAGES = {
     "csrf_failed": "Your form expired or was not sent from this site. Please try again.",
     "payload_too_large": "The request is too large.",
     "internal_error": "Something went wrong on our side. It has been logged.",
+    "service_unavailable": "We are busy or restarting. Please try again in a moment.",
 }
+# How long a client should wait before trying again after a 503.
+RETRY_AFTER_SECONDS = 5
 
 
 def wants_json() -> bool:
@@ -138,6 +143,22 @@ def register_error_handlers(app: Flask) -> None:
 
         db.session.rollback()
         return render_error(AppError("validation_error", "A value is out of range.", {}), 400)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def handle_database_unavailable(exc: Exception):
+        """The database is unreachable or every pooled connection is busy: a 503 the
+        client may retry, not a 500 (nothing was changed: the transaction rolled back)."""
+        logger.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+        from extensions import db, login_manager
+
+        db.session.rollback()
+        # Answer as for a visitor: asking who is signed in would ask the database again.
+        g._login_user = login_manager.anonymous_user()
+        error = AppError("service_unavailable", MESSAGES["service_unavailable"])
+        response = make_response(render_error(error))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

@@ -37,3 +37,25 @@ class TestWithRedisDown:
         assert client.get("/healthz").status_code == 503
         assert client.get("/login").status_code == 200
         assert client.get("/healthz").get_json()["database"] == "ok"
+
+
+def test_a_database_that_does_not_answer_gives_503_with_retry_after(tmp_path):
+    """Not a 500: the client is told to try again (the transaction changed nothing)."""
+    from app import create_app
+
+    dead = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:1/none",
+            "INSTANCE_PATH": str(tmp_path),
+            "SECRET_KEY": "x" * 40,
+        }
+    )
+    client = dead.test_client()
+
+    api = client.get("/api/me", headers={"Authorization": "Bearer some-token"})
+    page = client.get("/coaches/some-coach", headers={"Accept": "text/html"})
+
+    assert api.status_code == 503
+    assert api.get_json()["error"]["code"] == "service_unavailable"
+    assert api.headers["Retry-After"] == "5"
+    assert page.status_code == 503 and "try again in a moment" in page.get_data(as_text=True)
