@@ -5,6 +5,7 @@ __init__.py). Reads of a public calendar need no sign-in."""
 
 from __future__ import annotations
 
+from flask import jsonify
 from flask_login import current_user
 from marshmallow import (
     Schema,
@@ -43,6 +44,7 @@ from blueprints.api.docs import BEARER, OPTIONAL_BEARER, Blueprint
 from blueprints.security import api_login_required
 from domain.recurrence import WEEKDAY_CODES
 from domain.status import BOOKING_STATUSES
+from domain.timezones import iso_utc
 from services import availability, calendar, pricing
 
 # --- requests ------------------------------------------------------------------------
@@ -307,7 +309,16 @@ def slots(query: dict, user_id: int):
         query["start"],
         query["end"],
     )
-    return {"items": found}
+    # A month holds hundreds of starts: written here as SlotOut documents them (the
+    # contract tests check the two agree), at a third of marshmallow's cost per start.
+    return jsonify({"items": [_slot_json(slot) for slot in found]})
+
+
+def _slot_json(slot) -> dict:
+    data = {"start": iso_utc(slot.start), "end": iso_utc(slot.end), "kind": slot.kind}
+    if slot.seats_left is not None:
+        data["seats_left"] = slot.seats_left
+    return data
 
 
 @blp.route("/price", methods=["POST"])
