@@ -8,6 +8,10 @@ Mon-Fri 09:00-17:00 for a year and two session types (60 and 30 minutes); June 2
 that week shows about 60 items (bookings and the free time between them) and its
 bookable start links. Viewers: a signed-out visitor, the coach (names), a client (half the
 bookings are theirs; the others are busy blocks to them).
+
+Issue 15 adds the month fragment of a coach as a real one looks
+(``scenario.seed_real_coach``, in a fresh database of its own): 20 one-hour bookings in
+June 2027, one 60-minute type, so hundreds of free starts to count per day.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event, insert
 
+from bench import scenario
 from bench.databases import on_each_database
 from bench.harness import Result, measure
 from extensions import db
@@ -38,11 +43,27 @@ HTMX = {"HX-Request": "true"}
 
 
 def run() -> list[Result]:
-    results = on_each_database(_run_on)
+    results = on_each_database(_run_on) + on_each_database(_run_real_coach)
     return [*results, _payload_result()]
 
 
+def _run_real_coach(app, label: str) -> list[Result]:
+    """A signed-out visitor's month fragment of the real coach (issue 15)."""
+    scenario.no_periodic_thread(app)
+    *_ids, slug = scenario.seed_real_coach(app)
+    visitor = app.test_client()
+    path = f"/coaches/{slug}?view=month&date={MONTH}&tz=Europe/Berlin"
+    html = visitor.get(path, headers=HTMX).get_data(as_text=True)
+    free = sum(int(n) for n in re.findall(r", (\d+) free times?\"", html))
+    bookings = scenario.REAL_COACH_IN_MONTH
+    who = f"visitor, real coach ({bookings} bookings, {free} free starts)"
+    marked = html.count("cal-day has-free")
+    items = f"{bookings} bookings in the month, {marked} days marked, {free} free starts"
+    return [_measure_view(app, visitor, label, who, "month", path, items=items)]
+
+
 def _run_on(app, label: str) -> list[Result]:
+    scenario.no_periodic_thread(app)
     with app.app_context():
         coach_id, client_id, type_id = _seed()
         month_starts = _half_hours(MONTH, 30, keep=300)
@@ -60,13 +81,15 @@ def _run_on(app, label: str) -> list[Result]:
     return results
 
 
-def _measure_view(app, browser, label: str, who: str, view: str, path: str) -> Result:
+def _measure_view(
+    app, browser, label: str, who: str, view: str, path: str, *, items: str | None = None
+) -> Result:
     response = browser.get(path, headers=HTMX)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     html = response.get_data(as_text=True)
     fragment = _count_statements(app, lambda: browser.get(path, headers=HTMX))
     page = _count_statements(app, lambda: browser.get(path))
-    note = f"{_items(html, view)}; SQL statements: fragment {fragment}, page {page}"
+    note = f"{items or _items(html, view)}; SQL statements: fragment {fragment}, page {page}"
     result = measure(
         f"calendar {view} fragment, {who}, {label}",
         lambda: browser.get(path, headers=HTMX),
@@ -242,6 +265,7 @@ def _payload_sizes() -> dict[str, int]:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = bench_app(f"sqlite:///{Path(tmp) / 'payload.sqlite3'}", tmp)
+        scenario.no_periodic_thread(app)
         with app.app_context():
             _seed()
             _book(*_ids(), _half_hours(WEEK, 5, keep=36))

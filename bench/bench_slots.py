@@ -1,5 +1,6 @@
 """Bookable slots for one month, the pure function (issue 4: median < 3 ms; 20,000
-bookings outside the month at most 1.5x the 2,000 figure)."""
+bookings outside the month at most 1.5x the 2,000 figure), and issue 15's real coach: 20
+bookings in the month, so hundreds of free starts to generate."""
 
 from __future__ import annotations
 
@@ -38,4 +39,19 @@ def run() -> list[Result]:
         lambda: _slots([]),
         note=f"{len(_slots([]))} slots",
     )
-    return [small, empty]
+    return [small, empty, _real_coach()]
+
+
+def _real_coach() -> Result:
+    """Issue 15: the month's 20 bookings (the query would hand over just these; the 200 of
+    the rest of the year lie outside the range)."""
+    month, rest = scenario.real_coach_starts()
+    busy = scenario.busy(month)
+    free = len(_slots(busy))
+    assert free == len(_slots(scenario.busy(month + rest)))
+    print(f"real coach: {free} free starts in June 2027 ({len(month)} bookings)")
+    return measure(
+        f"slots, 1 month, pure, real coach ({len(month)} bookings, {free} free starts)",
+        lambda: _slots(busy),
+        note=f"{free} slots, {len(month)} bookings in the month, {len(rest)} outside",
+    )
