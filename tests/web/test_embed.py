@@ -213,6 +213,7 @@ def test_the_card_says_when_the_calendar_is_not_public(app):
     page = settings_browser(app, coach).get("/settings").text
 
     assert "Only a public calendar can be embedded, and yours is connected" in page
+    assert "data-embed-preview" not in page  # it would only show the refusal
 
 
 def test_a_coach_sets_the_websites_that_may_embed(app, scene, client):
