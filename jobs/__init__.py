@@ -42,9 +42,7 @@ def dispatch(task: Callable, *args) -> None:
         import redis
 
         try:
-            queue(app).enqueue(
-                task, *args, job_timeout=JOB_TIMEOUT_SECONDS, meta=job_meta()
-            )
+            queue(app).enqueue(task, *args, job_timeout=JOB_TIMEOUT_SECONDS, meta=job_meta())
         except redis.RedisError:
             logger.warning(
                 "Redis unreachable: %s%s left for the periodic sweep", task.__name__, args

@@ -11,6 +11,9 @@ two processes ticking at once still act once.
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -76,8 +79,22 @@ def run_worker(burst: bool = False) -> None:
     if not burst:
         schedule_next_tick()
     worker = _worker_class()([q], connection=q.connection)
+    # RQ forks its scheduler off this process: it must not outlive a killed worker.
+    os.register_at_fork(after_in_child=_die_with_parent)
     logger.info("worker on %s, queue %r", current_app.config["REDIS_URL"], q.name)
     worker.work(burst=burst, with_scheduler=True)
+
+
+def _die_with_parent() -> None:
+    """In a child of the worker (RQ's scheduler): get SIGTERM when the worker dies, even
+    by SIGKILL, so no orphan scheduler keeps the scheduler lock (Linux's PR_SET_PDEATHSIG;
+    elsewhere a supervisor stopping the process group does it)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def _worker_class():

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from rq import Queue
@@ -133,3 +135,46 @@ def worker_env_without_app(tmp_path) -> dict:
         instance_path = str(tmp_path)
 
     return worker_env(Bare())
+
+
+@pytest.mark.redis
+def test_a_killed_worker_leaves_no_scheduler_process_behind(app, mail_port, tmp_path):
+    """RQ runs its scheduler in a child process; a worker killed with SIGKILL (the OOM
+    killer, a fault drill) must not leave it running with the scheduler lock."""
+    log = tmp_path / "worker.log"
+    worker = start_worker(env_for(app, mail_port), log=log)
+    try:
+        deadline = time.monotonic() + WAIT_SECONDS
+        children = []
+        while not children and time.monotonic() < deadline:
+            children = child_pids(worker.pid)
+            time.sleep(0.1)
+        assert children, "no scheduler process started:\n" + log.read_text()
+        worker.kill()
+        worker.wait(WAIT_SECONDS)
+        deadline = time.monotonic() + WAIT_SECONDS
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(alive(pid) for pid in children), log.read_text()
+    finally:
+        worker.kill()
+
+
+def child_pids(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
