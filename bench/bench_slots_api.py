@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import statistics
 import time
-from datetime import timedelta
 
 from sqlalchemy import event
 
@@ -16,8 +15,6 @@ from bench import scenario
 from bench.databases import on_each_database
 from bench.harness import Result, measure
 from extensions import db
-from models import AvailabilityWindow, SessionType
-from services import accounts
 
 WARMUP = 20
 
@@ -104,37 +101,7 @@ def _run_real_coach(app, label: str) -> list[Result]:
 
 
 def _seed() -> tuple[int, int, int]:
-    coach = accounts.register_user(
-        email="coach@bench.example",
-        password="bench-password",
-        name="Bench Coach",
-        role="coach",
-        timezone=scenario.ZONE,
-    )
-    coach.calendar_privacy = "public"
-    client = accounts.register_user(
-        email="client@bench.example",
-        password="bench-password",
-        name="Bench Client",
-        role="client",
-        timezone=scenario.ZONE,
-    )
-    session_type = SessionType(coach_id=coach.id, name="Coaching", max_advance_days=730)
-    db.session.add(session_type)
-    window = scenario.window()
-    db.session.add(
-        AvailabilityWindow(
-            coach_id=coach.id,
-            start_at=window.start,
-            end_at=window.end,
-            timezone=window.timezone,
-            recurrence_weekdays=",".join(window.weekdays),
-            recurrence_until=window.until,
-            series_end_at=window.start + timedelta(days=365),
-        )
-    )
-    db.session.commit()
-    return coach.id, client.id, session_type.id
+    return scenario.seed_coach("coach@bench.example", "client@bench.example", None)
 
 
 def _count_queries(app, client, path: str) -> int:

@@ -136,40 +136,48 @@ def seed_real_coach(app, *, slug: str = "real-coach") -> tuple[int, int, int, st
     date=2027-06-01``. Call it once per slug: the e-mail addresses and the slug are unique.
     """
     with app.app_context():
-        coach = accounts.register_user(
-            email=f"{slug}@bench.example",
-            password=REAL_COACH_PASSWORD,
-            name="Real Coach",
-            role="coach",
-            timezone=ZONE,
+        ids = seed_coach(
+            f"{slug}@bench.example", f"{slug}-client@bench.example", slug, "Real Coach"
         )
-        coach.calendar_privacy, coach.slug = "public", slug
-        client = accounts.register_user(
-            email=f"{slug}-client@bench.example",
-            password=REAL_COACH_PASSWORD,
-            name="Real Client",
-            role="client",
-            timezone=ZONE,
-        )
-        session_type = SessionType(coach_id=coach.id, name="Coaching", max_advance_days=730)
-        db.session.add(session_type)
-        recurring = window()
-        db.session.add(
-            AvailabilityWindow(
-                coach_id=coach.id,
-                start_at=recurring.start,
-                end_at=recurring.end,
-                timezone=recurring.timezone,
-                recurrence_weekdays=",".join(recurring.weekdays),
-                recurrence_until=recurring.until,
-                series_end_at=recurring.start + timedelta(days=365),
-            )
-        )
-        db.session.commit()
-        ids = coach.id, client.id, session_type.id
         in_month, rest = real_coach_starts()
         insert_bookings(*ids, in_month + rest, 60)
     return (*ids, slug)
+
+
+def seed_coach(
+    email: str, client_email: str, slug: str | None, name: str = "Bench Coach"
+) -> tuple[int, int, int]:
+    """A public coach (``slug``) with the scenario's weekly window and a 60-minute type,
+    and a client, committed (in the caller's app context): (coach, client, type) ids.
+    Both sign in with ``REAL_COACH_PASSWORD``."""
+    coach = accounts.register_user(
+        email=email, password=REAL_COACH_PASSWORD, name=name, role="coach", timezone=ZONE
+    )
+    coach.calendar_privacy, coach.slug = "public", slug or coach.slug
+    client = accounts.register_user(
+        email=client_email,
+        password=REAL_COACH_PASSWORD,
+        name=f"{name} client",
+        role="client",
+        timezone=ZONE,
+    )
+    # max_advance_days: the app uses the real clock, and June 2027 must be bookable now.
+    session_type = SessionType(coach_id=coach.id, name="Coaching", max_advance_days=730)
+    db.session.add(session_type)
+    recurring = window()
+    db.session.add(
+        AvailabilityWindow(
+            coach_id=coach.id,
+            start_at=recurring.start,
+            end_at=recurring.end,
+            timezone=recurring.timezone,
+            recurrence_weekdays=",".join(recurring.weekdays),
+            recurrence_until=recurring.until,
+            series_end_at=recurring.start + timedelta(days=365),
+        )
+    )
+    db.session.commit()
+    return coach.id, client.id, session_type.id
 
 
 def insert_bookings(coach_id, client_id, type_id, starts, minutes: int) -> None:
