@@ -2,7 +2,8 @@
 
 Every value can be changed by the environment (below) or on the command line (which wins).
 - gthread workers: each process serves ``GUNICORN_THREADS`` requests or open sockets at
-  once (a browser's live-update WebSocket holds a thread for as long as the tab is open).
+  once (a browser's live-update WebSocket holds a thread for as long as the tab is open):
+  size it above the open tabs per process plus the requests in flight.
 - Socket.IO runs with ``async_mode="threading"`` (``SOCKETIO_ASYNC_MODE``) and browsers
   connect by WebSocket only, so any process may serve any client: no sticky sessions;
   events cross processes through Redis.
@@ -16,11 +17,11 @@ wsgi_app = "app:create_app()"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "50"))
+threads = int(os.environ.get("GUNICORN_THREADS", "100"))
 # A request never takes long; a worker silent this long is stuck and is replaced.
 timeout = 60
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = 5
+keepalive = 5  # above nginx's upstream keepalive_timeout (4 s)
 # Requests come from the proxy on this machine; gunicorn believes its X-Forwarded-Proto.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # nginx logs every request (with its request id); set GUNICORN_ACCESS_LOG=- to log here too.

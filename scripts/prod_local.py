@@ -9,7 +9,7 @@ files (content-hashed names), adds the demo data, starts everything and waits un
 and jobs in progress finish) and waits for every process to end.
 
 Environment (all optional): ``PROD_PORT`` (8080), ``PROD_APP_PORT`` (8001),
-``WEB_CONCURRENCY`` (app processes, 2), ``RQ_WORKERS`` (1), ``GUNICORN_THREADS`` (50),
+``WEB_CONCURRENCY`` (app processes, 2), ``RQ_WORKERS`` (1), ``GUNICORN_THREADS`` (100),
 ``DATABASE_URL`` (``postgresql+psycopg://postgres@127.0.0.1:5432/coachbook_prod``),
 ``REDIS_URL`` (``redis://127.0.0.1:6379/3``), ``PROD_DIR`` (``instance/prod``),
 ``PROD_SEED`` (``1``: add the demo data).
@@ -18,6 +18,7 @@ Environment (all optional): ``PROD_PORT`` (8080), ``PROD_APP_PORT`` (8001),
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -189,6 +190,8 @@ class Stack:
                 if not wait_for_exit(pid, STOP_SECONDS):
                     print(f"{name} ({pid}) did not stop in {STOP_SECONDS} s: killed")
                     os.kill(pid, signal.SIGKILL)
+            if name != "nginx":
+                stop_group(pid)  # what is left of its session, as systemd's cgroup stop
             self.pid_file(name).unlink(missing_ok=True)
             print(f"stopped {name}")
 
@@ -273,6 +276,13 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def stop_group(pid: int) -> None:
+    """SIGTERM whatever still runs in the process group ``pid`` led (``spawn`` starts
+    each in a session of its own): e.g. RQ's scheduler child of a worker that died."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
 
 
 def wait_for_exit(pid: int, seconds: float) -> bool:
