@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint bench install install-dev migrate seed clean
+.PHONY: run test lint bench load install install-dev migrate seed clean
 
 run: install migrate seed  ## everything for a newcomer: venv, install, migrate, demo data, serve
 	@echo ""
@@ -23,6 +23,9 @@ lint: install-dev
 
 bench: install-dev  ## the benchmarks under bench/ (medians and ratios)
 	$(BIN)/python -m bench
+
+load: install-dev  ## the load test of the production stack through nginx (bench/load/RESULTS.md)
+	$(BIN)/python -m bench.load --processes 2
 
 migrate: install
 	$(FLASK) db upgrade
