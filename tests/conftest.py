@@ -81,7 +81,7 @@ def postgres_server_url() -> str:
         _unavailable(
             "PostgreSQL",
             "Set TEST_DATABASE_URL=postgresql+psycopg://user@host:5432/db or start the local "
-            "server (../shared/services.sh).",
+            "server (service postgresql start).",
             error,
         )
     return str(url.render_as_string(hide_password=False))
