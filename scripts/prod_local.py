@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import pwd
 import secrets
 import shutil
 import signal
@@ -158,6 +159,7 @@ class Stack:
                 TEMP=temp,
                 SITE=self.dir / "coachbook-site.conf",
                 MIME=nginx_mime_types(),
+                USER=nginx_user(),
             )
         )
 
@@ -213,6 +215,7 @@ class Stack:
 
 NGINX_MAIN = Template("""\
 # Written by scripts/prod-local: nginx as an ordinary user, its files under PROD_DIR.
+$USER
 worker_processes 1;
 pid $PID;
 error_log $ERROR_LOG warn;
@@ -233,6 +236,15 @@ http {
     include $SITE;
 }
 """)
+
+
+def nginx_user() -> str:
+    """Started as root, nginx would run its workers as ``nobody``, who may not read a
+    checkout in a private folder (static files answered 403): run them as the
+    checkout's owner. Started by anyone else, nginx runs as that user anyway."""
+    if os.geteuid() != 0:
+        return ""
+    return f"user {pwd.getpwuid(ROOT.stat().st_uid).pw_name};"
 
 
 def nginx_mime_types() -> str:

@@ -502,6 +502,12 @@ def test_the_popup_opens_the_calendar_and_escape_in_the_frame_or_the_close_butto
     expect(dialog).to_be_visible()
     frame = page.frame_locator("dialog iframe")
     expect(frame.get_by_role("heading", level=1, name="Jane Coach")).to_be_visible()
+    # The frame's script has run once it has told its height: only then does it listen.
+    eventually(
+        page,
+        lambda: "coachbook:height" in [m["type"] for m in messages(page)],
+        "the frame reports its height",
+    )
     frame.get_by_role("link", name="Today", exact=True).focus()  # the focus is inside the frame now
     assert page.evaluate("document.activeElement.tagName") == "IFRAME"
     page.keyboard.press("Escape")
