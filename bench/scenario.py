@@ -41,9 +41,8 @@ def window() -> Window:
     )
 
 
-def booking_starts(count: int, *, outside_month: bool = False, seed: int = 7) -> list[datetime]:
-    """``count`` non-overlapping one-hour bookings on weekday hours of the year."""
-    rng = random.Random(seed)
+def weekday_hours() -> list[datetime]:
+    """Every local full hour 09:00-16:00 of the year's weekdays, as UTC starts, in order."""
     zone = ZoneInfo(ZONE)
     hours = []
     day = YEAR_START
@@ -51,10 +50,19 @@ def booking_starts(count: int, *, outside_month: bool = False, seed: int = 7) ->
         if day.weekday() < 5:
             for hour in range(9, 17):
                 start = datetime.combine(day, datetime.min.time(), zone).replace(hour=hour)
-                start = start.astimezone(UTC)
-                if not (outside_month and MONTH_START <= start < MONTH_END):
-                    hours.append(start)
+                hours.append(start.astimezone(UTC))
         day += timedelta(days=1)
+    return hours
+
+
+def booking_starts(count: int, *, outside_month: bool = False, seed: int = 7) -> list[datetime]:
+    """``count`` non-overlapping one-hour bookings on weekday hours of the year."""
+    rng = random.Random(seed)
+    hours = [
+        start
+        for start in weekday_hours()
+        if not (outside_month and MONTH_START <= start < MONTH_END)
+    ]
     return sorted(rng.sample(hours, min(count, len(hours))))
 
 
@@ -97,16 +105,9 @@ def real_coach_starts(seed: int = 15) -> tuple[list[datetime], list[datetime]]:
     """The real coach's one-hour bookings, as UTC starts on local full hours 09:00-16:00
     of weekdays: 20 in the month, 200 in the rest of the year. Sorted, never overlapping."""
     rng = random.Random(seed)
-    zone = ZoneInfo(ZONE)
     in_month, rest = [], []
-    day = YEAR_START
-    while day < YEAR_START + timedelta(days=364):
-        if day.weekday() < 5:
-            for hour in range(9, 17):
-                start = datetime.combine(day, datetime.min.time(), zone).replace(hour=hour)
-                start = start.astimezone(UTC)
-                (in_month if MONTH_START <= start < MONTH_END else rest).append(start)
-        day += timedelta(days=1)
+    for start in weekday_hours():
+        (in_month if MONTH_START <= start < MONTH_END else rest).append(start)
     return (
         sorted(rng.sample(in_month, REAL_COACH_IN_MONTH)),
         sorted(rng.sample(rest, REAL_COACH_REST_OF_YEAR)),

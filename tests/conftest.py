@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import uuid
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -116,7 +117,14 @@ def database_url(request, tmp_path_factory):
         yield url
         return
     server_url = request.getfixturevalue("postgres_server_url")
-    url = create_pg_database(server_url)
+    with migrated_pg_database(server_url, tmp_path_factory) as url:
+        yield url
+
+
+@contextmanager
+def migrated_pg_database(server_url: str, tmp_path_factory, prefix: str = "coachbook_test"):
+    """A fresh PostgreSQL database, migrated, dropped after the block."""
+    url = create_pg_database(server_url, prefix)
     try:
         _migrate(url, tmp_path_factory)
         yield url

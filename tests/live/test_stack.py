@@ -20,7 +20,7 @@ import pytest
 import requests
 
 from tests.api.booking_setup import at, make_scene, payload
-from tests.conftest import _migrate, create_pg_database, drop_pg_database, free_port
+from tests.conftest import free_port, migrated_pg_database
 from tests.jobs.conftest import smtp_server
 from tests.live.conftest import ROOT, WAIT, Listener, _wait_until_up, process_env
 
@@ -31,12 +31,8 @@ STOP_SECONDS = 20
 @pytest.fixture(scope="module")
 def database_url(postgres_server_url, tmp_path_factory):
     """The stack runs on PostgreSQL only: a migrated database of this module's own."""
-    url = create_pg_database(postgres_server_url, prefix="coachbook_stack")
-    try:
-        _migrate(url, tmp_path_factory)
+    with migrated_pg_database(postgres_server_url, tmp_path_factory, "coachbook_stack") as url:
         yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
